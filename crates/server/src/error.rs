@@ -1,0 +1,157 @@
+//! The one error type of the HTTP boundary. Each variant documents its status; unexpected
+//! errors are logged with their context and answered with a bare 500, never with details.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use palaver_protocol::{EndReason, ErrorBody};
+
+/// Per-field messages, for a form to show beside each field.
+pub type FieldErrors = BTreeMap<String, String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed (bad JSON syntax, bad query or path).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no valid credentials (missing, unknown or forged token; wrong password).
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 403: the caller may not do this (an origin the channel does not allow).
+    #[error("{message}")]
+    Forbidden {
+        code: &'static str,
+        message: String,
+    },
+    /// 404: no such channel, session or contact.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// 409: the request conflicts with the current state (outside operating hours,
+    /// a session another agent has joined, a name already taken).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
+    /// 410: the session is over; `end_reason` says why.
+    #[error("This chat has ended.")]
+    SessionEnded(EndReason),
+    /// 413: the body is larger than the server accepts.
+    #[error("The request is too large.")]
+    PayloadTooLarge,
+    /// 415: the body is not declared as JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: the body is well-formed but its values are not acceptable.
+    #[error("{message}")]
+    Validation {
+        message: String,
+        fields: FieldErrors,
+    },
+    /// 500: anything else; logged, never shown.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 422 for the given field messages.
+    pub fn fields(fields: FieldErrors) -> Self {
+        Self::Validation {
+            message: "Some details need fixing.".into(),
+            fields,
+        }
+    }
+
+    /// A 422 for one field.
+    pub fn field(name: &str, message: String) -> Self {
+        Self::fields(FieldErrors::from([(name.to_owned(), message)]))
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::SessionEnded(_) => (StatusCode::GONE, "session_ended"),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+            Self::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// The body sent to the client (also used in WebSocket `error` frames).
+    pub fn body(&self) -> ErrorBody {
+        let (_, code) = self.status_and_code();
+        let message = match self {
+            Self::Unexpected(_) => "Something went wrong on our side. Please try again.".into(),
+            other => other.to_string(),
+        };
+        ErrorBody {
+            error: code.into(),
+            message,
+            fields: match self {
+                Self::Validation { fields, .. } => fields.clone(),
+                _ => FieldErrors::new(),
+            },
+            end_reason: match self {
+                Self::SessionEnded(reason) => Some(*reason),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Unexpected(error) = &self {
+            tracing::error!(error = ?error, "request failed");
+        }
+        let (status, _) = self.status_and_code();
+        (status, Json(self.body())).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(error) => Self::Validation {
+                message: format!("The request body has the wrong shape: {}", error.body_text()),
+                fields: FieldErrors::new(),
+            },
+            JsonRejection::JsonSyntaxError(error) => {
+                Self::BadRequest(format!("The request body is not valid JSON: {}", error.body_text()))
+            }
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            ),
+            JsonRejection::BytesRejection(error)
+                if error.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Self::PayloadTooLarge
+            }
+            other => Self::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}

@@ -1,0 +1,63 @@
+//! The in-process fan-out of live events to WebSocket clients. It is an optimisation over
+//! the database: a client that misses events (a lagging receiver, a dropped socket) catches
+//! up from the store by sequence number.
+
+use std::sync::Arc;
+
+use palaver_protocol::{AgentSession, Message, QueueStatus, Sender};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// Something that happened in a session.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Message(Message),
+    /// The session changed (started, joined, ended, Regarding set).
+    Session(AgentSession),
+    Typing {
+        session_id: Uuid,
+        sender: Sender,
+        typing: bool,
+    },
+    Queue {
+        session_id: Uuid,
+        queue: QueueStatus,
+    },
+}
+
+impl Event {
+    pub fn session_id(&self) -> Uuid {
+        match self {
+            Self::Message(message) => message.session_id,
+            Self::Session(session) => session.session.id,
+            Self::Typing { session_id, .. } | Self::Queue { session_id, .. } => *session_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Hub(broadcast::Sender<Arc<Event>>);
+
+impl Hub {
+    /// Events a slow receiver may fall behind by before it resynchronises from the store.
+    const CAPACITY: usize = 1024;
+
+    pub fn new() -> Self {
+        Self(broadcast::channel(Self::CAPACITY).0)
+    }
+
+    pub fn publish(&self, event: Event) {
+        // No receiver is not an error: nobody is watching right now.
+        let _ = self.0.send(Arc::new(event));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}

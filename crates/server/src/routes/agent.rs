@@ -1,0 +1,255 @@
+//! The agent API: sign-in, the inbox, a contact's Chat History, and acting on a session.
+//! Every route but `login` needs an agent token. There is deliberately no route that starts
+//! a session: only a visitor can open a chat (live mode rule 1).
+
+use axum::{
+    Json,
+    extract::State,
+    http::StatusCode,
+};
+use palaver_protocol::{
+    AgentLogin, AgentSession, AgentToken, EndReason, ErrorBody, Message, MessagePage,
+    SendMessage, SessionState, SetRegarding,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{ApiJson, ApiPath, ApiQuery, visitor::PageQuery};
+use crate::{
+    auth::{self, Agent},
+    chat,
+    error::ApiError,
+    startup::AppState,
+    store::{AgentFilter, Author, SessionFilter},
+};
+
+/// Signs an agent in with name and password; the token lasts the configured sign-in time.
+#[utoipa::path(post, path = "/api/v1/agent/login", tag = "agent", request_body = AgentLogin,
+    responses((status = 200, body = AgentToken), (status = 401, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(login): ApiJson<AgentLogin>,
+) -> Result<Json<AgentToken>, ApiError> {
+    let agent = state.store.agent_by_name(login.name.trim()).await?;
+    let agent = agent
+        .filter(|agent| auth::verify_password(&login.password, &agent.password_hash))
+        .ok_or(ApiError::Unauthorized("The name or password is not right."))?;
+    let token = auth::new_token("pva");
+    let ttl = chrono::Duration::from_std(state.agent_token_ttl)
+        .map_err(|error| anyhow::anyhow!("agent token lifetime: {error}"))?;
+    let expires_at = state.clock.now() + ttl;
+    state
+        .store
+        .create_agent_token(&auth::hash_token(&token), agent.id, expires_at)
+        .await?;
+    Ok(Json(AgentToken {
+        token,
+        agent: palaver_protocol::AgentRef {
+            id: agent.id,
+            name: agent.name,
+        },
+        expires_at,
+    }))
+}
+
+/// Signs out: the token stops working at once.
+#[utoipa::path(post, path = "/api/v1/agent/logout", tag = "agent",
+    security(("agent_token" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    agent: Agent,
+) -> Result<StatusCode, ApiError> {
+    state.store.delete_agent_token(&agent.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Filters for the inbox.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Only sessions in this state (as of now: a session whose window passed is `ended`).
+    state: Option<SessionState>,
+    /// Only this channel (*Configuration*).
+    channel: Option<String>,
+    /// Only this agent's sessions (an agent id), or `none` for sessions nobody has joined.
+    agent: Option<String>,
+    /// Part of the contact's name or number.
+    q: Option<String>,
+    /// At most this many (1 to 200, default 50).
+    limit: Option<u32>,
+}
+
+/// The inbox: sessions with their contact, newest first.
+#[utoipa::path(get, path = "/api/v1/agent/sessions", tag = "agent",
+    security(("agent_token" = [])), params(ListQuery),
+    responses((status = 200, body = Vec<AgentSession>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _agent: Agent,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Vec<AgentSession>>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::BadRequest("limit must be between 1 and 200.".into()));
+    }
+    let agent = match query.agent.as_deref() {
+        None => None,
+        Some("none") => Some(AgentFilter::Unassigned),
+        Some(id) => Some(AgentFilter::Agent(Uuid::parse_str(id).map_err(|_| {
+            ApiError::BadRequest("agent must be an agent id or `none`.".into())
+        })?)),
+    };
+    let filter = SessionFilter {
+        state: query.state,
+        channel: query.channel,
+        agent,
+        search: query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
+        limit,
+    };
+    let rows = state.store.list_sessions(&filter, state.clock.now()).await?;
+    let mut sessions = Vec::with_capacity(rows.len());
+    for (record, to) in rows {
+        sessions.push(AgentSession {
+            session: chat::view(&state, &record).await?,
+            to,
+        });
+    }
+    Ok(Json(sessions))
+}
+
+async fn find(state: &AppState, id: Uuid) -> Result<crate::store::SessionRecord, ApiError> {
+    state
+        .store
+        .session(id)
+        .await?
+        .ok_or(ApiError::NotFound("No such session."))
+}
+
+/// One session with its contact, open or over.
+#[utoipa::path(get, path = "/api/v1/agent/sessions/{id}", tag = "agent",
+    security(("agent_token" = [])), params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = AgentSession), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn session(
+    State(state): State<AppState>,
+    _agent: Agent,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AgentSession>, ApiError> {
+    let record = find(&state, id).await?;
+    Ok(Json(chat::agent_view(&state, &record).await?))
+}
+
+/// A session's messages, open or over, a page at a time.
+#[utoipa::path(get, path = "/api/v1/agent/sessions/{id}/messages", tag = "agent",
+    security(("agent_token" = [])),
+    params(("id" = Uuid, Path, description = "Session id"), PageQuery),
+    responses((status = 200, body = MessagePage), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn messages(
+    State(state): State<AppState>,
+    _agent: Agent,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<MessagePage>, ApiError> {
+    let record = find(&state, id).await?;
+    Ok(Json(state.store.messages(record.id, query.page()?).await?))
+}
+
+/// Replies in a session, joining it first when nobody has; 409 when another agent has it.
+#[utoipa::path(post, path = "/api/v1/agent/sessions/{id}/messages", tag = "agent",
+    security(("agent_token" = [])), params(("id" = Uuid, Path, description = "Session id")),
+    request_body = SendMessage,
+    responses((status = 201, body = Message), (status = 200, body = Message, description = "A retry"),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 410, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn reply(
+    State(state): State<AppState>,
+    agent: Agent,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(message): ApiJson<SendMessage>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let record = chat::open_session(&state, id).await?;
+    let record = chat::join(&state, &record, &agent.agent).await?;
+    let appended = chat::send(&state, &record, Author::Agent(agent.agent.id), message).await?;
+    let status = if appended.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(appended.message)))
+}
+
+/// Joins a queued session; the visitor is told and leaves the queue.
+#[utoipa::path(post, path = "/api/v1/agent/sessions/{id}/join", tag = "agent",
+    security(("agent_token" = [])), params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = AgentSession), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 410, body = ErrorBody)))]
+pub async fn join(
+    State(state): State<AppState>,
+    agent: Agent,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AgentSession>, ApiError> {
+    let record = chat::open_session(&state, id).await?;
+    let joined = chat::join(&state, &record, &agent.agent).await?;
+    Ok(Json(chat::agent_view(&state, &joined).await?))
+}
+
+/// Ends a session (rule 5); the visitor is told and can start a new one.
+#[utoipa::path(post, path = "/api/v1/agent/sessions/{id}/end", tag = "agent",
+    security(("agent_token" = [])), params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = AgentSession), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
+pub async fn end(
+    State(state): State<AppState>,
+    agent: Agent,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AgentSession>, ApiError> {
+    let record = chat::open_session(&state, id).await?;
+    let ended = chat::end(&state, &record, EndReason::Agent, Some(&agent.agent)).await?;
+    Ok(Json(chat::agent_view(&state, &ended).await?))
+}
+
+/// Sets or clears the record the session is about (*Regarding*), open or over.
+#[utoipa::path(put, path = "/api/v1/agent/sessions/{id}/regarding", tag = "agent",
+    security(("agent_token" = [])), params(("id" = Uuid, Path, description = "Session id")),
+    request_body = SetRegarding,
+    responses((status = 200, body = AgentSession), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn regarding(
+    State(state): State<AppState>,
+    _agent: Agent,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<SetRegarding>,
+) -> Result<Json<AgentSession>, ApiError> {
+    let record = find(&state, id).await?;
+    let updated = chat::set_regarding(&state, &record, body.regarding).await?;
+    Ok(Json(chat::agent_view(&state, &updated).await?))
+}
+
+/// Chat History: every session of a contact, newest first.
+#[utoipa::path(get, path = "/api/v1/agent/contacts/{id}/sessions", tag = "agent",
+    security(("agent_token" = [])), params(("id" = Uuid, Path, description = "Contact id")),
+    responses((status = 200, body = Vec<AgentSession>), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    _agent: Agent,
+    ApiPath(contact_id): ApiPath<Uuid>,
+) -> Result<Json<Vec<AgentSession>>, ApiError> {
+    let to = state
+        .store
+        .contact(contact_id)
+        .await?
+        .ok_or(ApiError::NotFound("No such contact."))?;
+    let mut sessions = Vec::new();
+    for record in state.store.contact_sessions(contact_id).await? {
+        sessions.push(AgentSession {
+            session: chat::view(&state, &record).await?,
+            to: to.clone(),
+        });
+    }
+    Ok(Json(sessions))
+}

@@ -1,0 +1,322 @@
+//! The two event streams. The routes only upgrade; each socket then runs apart, split into a
+//! task that sends and a task that receives, and both stop when either ends.
+//!
+//! The first frame authenticates (browsers cannot set headers on a WebSocket, and tokens
+//! stay out of URLs and logs). A visitor socket then replays every message after the
+//! sequence number the client names, and from then on sends each new message exactly once
+//! and in order, reading from the store whenever the hub signals, so a lagging receiver or a
+//! race with the replay can never skip or repeat one.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    extract::{
+        State,
+        ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade},
+    },
+    response::Response,
+};
+use futures_util::{SinkExt, StreamExt, stream::SplitSink};
+use palaver_protocol::{
+    AgentRef, Sender,
+    frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+use uuid::Uuid;
+
+use crate::{
+    auth, chat,
+    error::ApiError,
+    hub::Event,
+    startup::AppState,
+    store::{PageRequest, SessionRecord},
+};
+
+/// How long a client has to send its `auth` frame.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Messages read from the store per query while catching up.
+const REPLAY_PAGE: u32 = 200;
+
+/// The visitor's live stream: messages, agent typing, session changes and queue position.
+/// The first frame must be `{"type":"auth","token":…,"after_seq":…}`.
+#[utoipa::path(get, path = "/api/v1/session/events", tag = "visitor",
+    responses((status = 101, description = "Switching to the WebSocket protocol")))]
+pub async fn visitor(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| visitor_socket(state, socket))
+}
+
+/// Every signed-in agent's live stream: sessions, messages and visitor typing.
+/// The first frame must be `{"type":"auth","token":…}`.
+#[utoipa::path(get, path = "/api/v1/agent/events", tag = "agent",
+    responses((status = 101, description = "Switching to the WebSocket protocol")))]
+pub async fn agent(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| agent_socket(state, socket))
+}
+
+type Sink = SplitSink<WebSocket, WsMessage>;
+
+async fn send_json(sink: &mut Sink, frame: &impl Serialize) -> bool {
+    match serde_json::to_string(frame) {
+        Ok(text) => sink.send(WsMessage::Text(Utf8Bytes::from(text))).await.is_ok(),
+        Err(error) => {
+            tracing::error!(?error, "serializing a frame");
+            false
+        }
+    }
+}
+
+/// Reads the next text frame as `T`; `None` when the socket closed or timed out.
+async fn next_frame<T: DeserializeOwned>(
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+) -> Option<Result<T, ApiError>> {
+    loop {
+        match stream.next().await? {
+            Ok(WsMessage::Text(text)) => {
+                return Some(serde_json::from_str(text.as_str()).map_err(|error| {
+                    ApiError::BadRequest(format!("That frame is not understood: {error}"))
+                }));
+            }
+            Ok(WsMessage::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+async fn visitor_socket(state: AppState, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let first = tokio::time::timeout(AUTH_TIMEOUT, next_frame::<VisitorFrame>(&mut stream)).await;
+    let (token, after_seq) = match first {
+        Ok(Some(Ok(VisitorFrame::Auth { token, after_seq }))) => (token, after_seq),
+        Ok(Some(Ok(_))) => {
+            let error = ApiError::Unauthorized("The first frame must be `auth`.");
+            send_json(&mut sink, &VisitorEvent::Error { error: error.body() }).await;
+            return;
+        }
+        Ok(Some(Err(error))) => {
+            send_json(&mut sink, &VisitorEvent::Error { error: error.body() }).await;
+            return;
+        }
+        Ok(None) | Err(_) => return,
+    };
+    // Subscribe before reading the session, so nothing published in between is missed.
+    let events = state.hub.subscribe();
+    let record = match auth::visitor_session(&state, &token).await {
+        Ok(record) => record,
+        Err(error) => {
+            send_json(&mut sink, &VisitorEvent::Error { error: error.body() }).await;
+            return;
+        }
+    };
+    let session_id = record.id;
+    let sending = tokio::spawn(visitor_send(state.clone(), sink, events, record, after_seq));
+    let receiving = tokio::spawn(async move {
+        while let Some(frame) = next_frame::<VisitorFrame>(&mut stream).await {
+            if let Ok(VisitorFrame::Typing { typing }) = frame {
+                state.hub.publish(Event::Typing {
+                    session_id,
+                    sender: Sender::Visitor,
+                    typing,
+                });
+            }
+        }
+    });
+    run_until_either_ends(sending, receiving).await;
+}
+
+async fn run_until_either_ends(
+    mut sending: tokio::task::JoinHandle<()>,
+    mut receiving: tokio::task::JoinHandle<()>,
+) {
+    tokio::select! {
+        _ = &mut sending => receiving.abort(),
+        _ = &mut receiving => sending.abort(),
+    }
+}
+
+/// Sends the messages after `last_seq`, as many pages as there are; `None` when the
+/// socket is gone or the store failed.
+async fn catch_up(state: &AppState, sink: &mut Sink, session_id: Uuid, last_seq: &mut i64) -> Option<()> {
+    loop {
+        let page = PageRequest::After {
+            after: *last_seq,
+            limit: REPLAY_PAGE,
+        };
+        let page = match state.store.messages(session_id, page).await {
+            Ok(page) => page,
+            Err(error) => {
+                tracing::error!(?error, %session_id, "catching a socket up");
+                return None;
+            }
+        };
+        for message in page.messages {
+            *last_seq = message.seq;
+            if !send_json(sink, &VisitorEvent::Message { message }).await {
+                return None;
+            }
+        }
+        if !page.has_more {
+            return Some(());
+        }
+    }
+}
+
+async fn visitor_send(
+    state: AppState,
+    mut sink: Sink,
+    mut events: Receiver<Arc<Event>>,
+    record: SessionRecord,
+    after_seq: i64,
+) {
+    let session_id = record.id;
+    let session = match chat::view(&state, &record).await {
+        Ok(session) => session,
+        Err(error) => {
+            tracing::error!(?error, %session_id, "reading a session for its socket");
+            return;
+        }
+    };
+    if !send_json(&mut sink, &VisitorEvent::Ready { session }).await {
+        return;
+    }
+    let mut last_seq = after_seq.max(0);
+    if catch_up(&state, &mut sink, session_id, &mut last_seq).await.is_none() {
+        return;
+    }
+    loop {
+        let event = match events.recv().await {
+            Ok(event) => event,
+            Err(RecvError::Lagged(_)) => {
+                // Fell behind the hub: the store has everything that was missed.
+                if catch_up(&state, &mut sink, session_id, &mut last_seq).await.is_none() {
+                    return;
+                }
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        if event.session_id() != session_id {
+            continue;
+        }
+        let sent = match &*event {
+            Event::Message(_) => catch_up(&state, &mut sink, session_id, &mut last_seq)
+                .await
+                .is_some(),
+            Event::Typing { sender, typing, .. } => {
+                *sender == Sender::Visitor
+                    || send_json(
+                        &mut sink,
+                        &VisitorEvent::Typing {
+                            sender: sender.clone(),
+                            typing: *typing,
+                        },
+                    )
+                    .await
+            }
+            Event::Queue { queue, .. } => {
+                send_json(&mut sink, &VisitorEvent::Queue { queue: *queue }).await
+            }
+            Event::Session(changed) => {
+                // Messages written before the change (a closing note) go first.
+                let caught_up = catch_up(&state, &mut sink, session_id, &mut last_seq)
+                    .await
+                    .is_some();
+                let session = changed.session.clone();
+                let over = session.ended_at.is_some();
+                if !caught_up || !send_json(&mut sink, &VisitorEvent::Session { session }).await || over {
+                    return;
+                }
+                true
+            }
+        };
+        if !sent {
+            return;
+        }
+    }
+}
+
+async fn agent_socket(state: AppState, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let first = tokio::time::timeout(AUTH_TIMEOUT, next_frame::<AgentFrame>(&mut stream)).await;
+    let token = match first {
+        Ok(Some(Ok(AgentFrame::Auth { token }))) => token,
+        Ok(Some(Ok(_))) => {
+            let error = ApiError::Unauthorized("The first frame must be `auth`.");
+            send_json(&mut sink, &AgentEvent::Error { error: error.body() }).await;
+            return;
+        }
+        Ok(Some(Err(error))) => {
+            send_json(&mut sink, &AgentEvent::Error { error: error.body() }).await;
+            return;
+        }
+        Ok(None) | Err(_) => return,
+    };
+    let events = state.hub.subscribe();
+    let agent = match auth::signed_in_agent(&state, &token).await {
+        Ok(agent) => agent,
+        Err(error) => {
+            send_json(&mut sink, &AgentEvent::Error { error: error.body() }).await;
+            return;
+        }
+    };
+    if !send_json(&mut sink, &AgentEvent::Ready { agent: agent.clone() }).await {
+        return;
+    }
+    let sending = tokio::spawn(agent_send(sink, events));
+    let receiving = tokio::spawn(async move {
+        while let Some(frame) = next_frame::<AgentFrame>(&mut stream).await {
+            if let Ok(AgentFrame::Typing { session_id, typing }) = frame {
+                agent_typing(&state, &agent, session_id, typing).await;
+            }
+        }
+    });
+    run_until_either_ends(sending, receiving).await;
+}
+
+async fn agent_typing(state: &AppState, agent: &AgentRef, session_id: Uuid, typing: bool) {
+    if chat::open_session(state, session_id).await.is_ok() {
+        state.hub.publish(Event::Typing {
+            session_id,
+            sender: Sender::Agent {
+                id: agent.id,
+                name: agent.name.clone(),
+            },
+            typing,
+        });
+    }
+}
+
+async fn agent_send(mut sink: Sink, mut events: Receiver<Arc<Event>>) {
+    loop {
+        let event = match events.recv().await {
+            Ok(event) => event,
+            // Closing makes the client reconnect and reload from the API, rather than show a
+            // view with holes in it.
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "an agent socket fell behind; closing it");
+                return;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        let frame = match &*event {
+            Event::Message(message) => AgentEvent::Message {
+                message: message.clone(),
+            },
+            Event::Session(session) => AgentEvent::Session {
+                session: session.clone(),
+            },
+            Event::Typing {
+                session_id,
+                sender: Sender::Visitor,
+                typing,
+            } => AgentEvent::Typing {
+                session_id: *session_id,
+                typing: *typing,
+            },
+            Event::Typing { .. } | Event::Queue { .. } => continue,
+        };
+        if !send_json(&mut sink, &frame).await {
+            return;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The HTTP surface: [`router`] assembles the public visitor API, the agent API, the two
+//! event streams, the OpenAPI document and the static files (widget, loader, demo page).
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts},
+    http::{HeaderValue, Method, header},
+    routing::{get, post, put},
+};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    services::{ServeDir, ServeFile},
+    trace::TraceLayer,
+};
+use utoipa::OpenApi;
+
+use crate::{error::ApiError, startup::AppState};
+
+mod agent;
+mod events;
+mod site;
+mod visitor;
+
+/// The largest request body accepted: a message is at most 4,000 characters.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body whose rejections are [`ApiError`]s with clear messages.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// A query string whose rejections are [`ApiError`]s.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// A path parameter whose rejections are [`ApiError`]s.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+pub fn router(state: AppState) -> Router {
+    let widget_dir = state.widget_dir.clone();
+    let cors = cors(&state);
+    let api = Router::new()
+        .route("/channels/{channel}", get(visitor::channel))
+        .route("/channels/{channel}/sessions", post(visitor::start))
+        .route("/session", get(visitor::session))
+        .route(
+            "/session/messages",
+            get(visitor::messages).post(visitor::send),
+        )
+        .route("/session/end", post(visitor::end))
+        .route("/session/events", get(events::visitor))
+        .route("/agent/login", post(agent::login))
+        .route("/agent/logout", post(agent::logout))
+        .route("/agent/sessions", get(agent::list))
+        .route("/agent/sessions/{id}", get(agent::session))
+        .route(
+            "/agent/sessions/{id}/messages",
+            get(agent::messages).post(agent::reply),
+        )
+        .route("/agent/sessions/{id}/join", post(agent::join))
+        .route("/agent/sessions/{id}/end", post(agent::end))
+        .route("/agent/sessions/{id}/regarding", put(agent::regarding))
+        .route("/agent/contacts/{id}/sessions", get(agent::history))
+        .route("/agent/events", get(events::agent))
+        .fallback(site::api_not_found);
+
+    let mut router = Router::new()
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", get(site::openapi))
+        .route("/healthz", get(site::healthz))
+        .route_service("/widget.js", ServeFile::new(widget_dir.join("widget.js")))
+        .nest_service("/widget", ServeDir::new(widget_dir));
+    if state.demo {
+        router = router.route("/", get(site::demo_page));
+    }
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Pages of the channels' allowed origins may call the visitor API and load the widget.
+fn cors(state: &AppState) -> CorsLayer {
+    let channels = state.channels.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin
+                .to_str()
+                .is_ok_and(|origin| channels.iter().any(|channel| channel.allows_origin(origin)))
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Palaver", description = "Embeddable website chat: the visitor and agent API."),
+    paths(
+        visitor::channel,
+        visitor::start,
+        visitor::session,
+        visitor::messages,
+        visitor::send,
+        visitor::end,
+        events::visitor,
+        agent::login,
+        agent::logout,
+        agent::list,
+        agent::session,
+        agent::messages,
+        agent::reply,
+        agent::join,
+        agent::end,
+        agent::regarding,
+        agent::history,
+        events::agent,
+        site::healthz,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for name in ["session_token", "agent_token"] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}

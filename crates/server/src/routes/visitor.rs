@@ -1,0 +1,175 @@
+//! The public API the widget calls: a channel's details, starting a session, and the
+//! caller's own session (always the one its bearer token opens, never another).
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+};
+use palaver_protocol::{
+    ChannelInfo, ErrorBody, Message, MessagePage, SendMessage, Session, SessionCreated,
+    StartSession,
+};
+use serde::Deserialize;
+
+use super::{ApiJson, ApiPath, ApiQuery};
+
+use crate::{
+    auth::Visitor,
+    chat,
+    config::Channel,
+    error::ApiError,
+    startup::AppState,
+    store::{Author, PageRequest},
+};
+use palaver_protocol::EndReason;
+
+fn find_channel<'a>(state: &'a AppState, id: &str) -> Result<&'a Channel, ApiError> {
+    state
+        .channels
+        .get(id)
+        .ok_or(ApiError::NotFound("No such channel."))
+}
+
+/// What the widget shows before the visitor starts: mode, form fields, whether agents are in.
+#[utoipa::path(get, path = "/api/v1/channels/{channel}", tag = "visitor",
+    params(("channel" = String, Path, description = "The channel id from the embed snippet")),
+    responses((status = 200, body = ChannelInfo), (status = 404, body = ErrorBody)))]
+pub async fn channel(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ChannelInfo>, ApiError> {
+    let channel = find_channel(&state, &id)?;
+    let now = state.clock.now();
+    let hours = channel.operating_hours.as_ref();
+    let open = hours.is_none_or(|hours| hours.is_open(now));
+    Ok(Json(ChannelInfo {
+        id: channel.id.clone(),
+        name: channel.name.clone(),
+        mode: channel.mode,
+        require_email: channel.require_email,
+        open,
+        next_open_at: hours
+            .filter(|_| !open)
+            .and_then(|hours| hours.next_open(now)),
+    }))
+}
+
+/// Starts a live chat from the visitor's details (rule 1). Every invalid field gets its own
+/// message; outside operating hours the answer is a 409 that says when agents are back.
+#[utoipa::path(post, path = "/api/v1/channels/{channel}/sessions", tag = "visitor",
+    params(("channel" = String, Path, description = "The channel id")),
+    request_body = StartSession,
+    responses(
+        (status = 201, body = SessionCreated),
+        (status = 403, body = ErrorBody, description = "The page's origin may not use this channel"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Outside operating hours"),
+        (status = 422, body = ErrorBody, description = "Per-field messages in `fields`")))]
+pub async fn start(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    ApiJson(details): ApiJson<StartSession>,
+) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
+    let channel = find_channel(&state, &id)?;
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        if !channel.allows_origin(origin) {
+            return Err(ApiError::Forbidden {
+                code: "origin_not_allowed",
+                message: format!("This chat can't be used from {origin}."),
+            });
+        }
+    }
+    let created = chat::start_session(&state, channel, details).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The caller's session: 401 for an unknown token, 410 once it is over (rules 2 and 3).
+#[utoipa::path(get, path = "/api/v1/session", tag = "visitor",
+    security(("session_token" = [])),
+    responses((status = 200, body = Session), (status = 401, body = ErrorBody),
+        (status = 410, body = ErrorBody, description = "Over; `end_reason` says why")))]
+pub async fn session(
+    State(state): State<AppState>,
+    Visitor(record): Visitor,
+) -> Result<Json<Session>, ApiError> {
+    Ok(Json(chat::view(&state, &record).await?))
+}
+
+/// Which page of messages to read: `after` a sequence number (catching up), `before` one
+/// (scrolling back), or neither (the newest page).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Messages with a greater `seq`, oldest first.
+    after: Option<i64>,
+    /// Messages with a smaller `seq`: the page just before it.
+    before: Option<i64>,
+    /// At most this many (1 to 200, default 50).
+    limit: Option<u32>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(ApiError::BadRequest("limit must be between 1 and 200.".into()));
+        }
+        match (self.after, self.before) {
+            (Some(_), Some(_)) => Err(ApiError::BadRequest(
+                "Give either after or before, not both.".into(),
+            )),
+            (Some(after), None) => Ok(PageRequest::After { after, limit }),
+            (None, Some(before)) => Ok(PageRequest::Before { before, limit }),
+            (None, None) => Ok(PageRequest::Latest { limit }),
+        }
+    }
+}
+
+/// The session's messages, a page at a time, in ascending `seq` order.
+#[utoipa::path(get, path = "/api/v1/session/messages", tag = "visitor",
+    security(("session_token" = [])), params(PageQuery),
+    responses((status = 200, body = MessagePage), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 410, body = ErrorBody)))]
+pub async fn messages(
+    State(state): State<AppState>,
+    Visitor(record): Visitor,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<MessagePage>, ApiError> {
+    Ok(Json(state.store.messages(record.id, query.page()?).await?))
+}
+
+/// Sends a visitor message. 201 when new; a retry with the same `client_msg_id` answers 200
+/// with the original message and stores nothing.
+#[utoipa::path(post, path = "/api/v1/session/messages", tag = "visitor",
+    security(("session_token" = [])), request_body = SendMessage,
+    responses((status = 201, body = Message), (status = 200, body = Message, description = "A retry"),
+        (status = 401, body = ErrorBody), (status = 410, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn send(
+    State(state): State<AppState>,
+    Visitor(record): Visitor,
+    ApiJson(message): ApiJson<SendMessage>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    let appended = chat::send(&state, &record, Author::Visitor, message).await?;
+    let status = if appended.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(appended.message)))
+}
+
+/// The visitor ends the chat (rule 5); it then takes no more messages.
+#[utoipa::path(post, path = "/api/v1/session/end", tag = "visitor",
+    security(("session_token" = [])),
+    responses((status = 200, body = Session), (status = 401, body = ErrorBody),
+        (status = 410, body = ErrorBody)))]
+pub async fn end(
+    State(state): State<AppState>,
+    Visitor(record): Visitor,
+) -> Result<Json<Session>, ApiError> {
+    let ended = chat::end(&state, &record, EndReason::Visitor, None).await?;
+    Ok(Json(chat::view(&state, &ended).await?))
+}
