@@ -337,7 +337,9 @@ pub async fn set_regarding(
 ) -> Result<SessionRecord, ApiError> {
     let regarding = match regarding.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(text) => Some(Regarding::parse(text).map_err(|error| ApiError::field("regarding", error))?),
+        Some(text) => {
+            Some(Regarding::parse(text).map_err(|error| ApiError::field("regarding", error))?)
+        }
     };
     let updated = state
         .store

@@ -19,7 +19,11 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// Database URL: `sqlite://FILE` (created when missing).
-    #[arg(long, env = "PALAVER_DATABASE_URL", default_value = "sqlite://palaver.db")]
+    #[arg(
+        long,
+        env = "PALAVER_DATABASE_URL",
+        default_value = "sqlite://palaver.db"
+    )]
     pub database_url: String,
 
     /// TOML file with the channel definitions; without it, one `demo` live channel.
@@ -161,12 +165,15 @@ impl Channels {
         let mut by_id = HashMap::new();
         for channel in channels {
             if let Some(region) = &channel.default_region {
-                region
-                    .parse::<phonenumber::country::Id>()
-                    .map_err(|_| anyhow::anyhow!("channel {}: unknown region {region}", channel.id))?;
+                region.parse::<phonenumber::country::Id>().map_err(|_| {
+                    anyhow::anyhow!("channel {}: unknown region {region}", channel.id)
+                })?;
             }
             if channel.mode == ChannelMode::Persistent {
-                bail!("channel {}: persistent mode is not available yet", channel.id);
+                bail!(
+                    "channel {}: persistent mode is not available yet",
+                    channel.id
+                );
             }
             let id = channel.id.clone();
             if by_id.insert(id.clone(), channel).is_some() {
@@ -218,7 +225,9 @@ impl TryFrom<RawHours> for OperatingHours {
             .timezone
             .parse::<Tz>()
             .map_err(|_| format!("unknown time zone {}", raw.timezone))?;
-        let spans = [raw.mon, raw.tue, raw.wed, raw.thu, raw.fri, raw.sat, raw.sun];
+        let spans = [
+            raw.mon, raw.tue, raw.wed, raw.thu, raw.fri, raw.sat, raw.sun,
+        ];
         let mut days = [None; 7];
         for (day, span) in days.iter_mut().zip(spans) {
             *day = span.as_deref().map(parse_span).transpose()?;
@@ -281,7 +290,9 @@ mod tests {
         struct Wrap {
             hours: OperatingHours,
         }
-        toml::from_str::<Wrap>(toml_text).expect("valid hours").hours
+        toml::from_str::<Wrap>(toml_text)
+            .expect("valid hours")
+            .hours
     }
 
     fn utc(text: &str) -> DateTime<Utc> {
@@ -326,7 +337,10 @@ mod tests {
             "timezone = \"UTC\"\nmon = \"9 to 5\"",
             "timezone = \"UTC\"\nmon = \"17:00-09:00\"",
         ] {
-            assert!(toml::from_str::<Wrap>(&format!("[hours]\n{bad}")).is_err(), "{bad}");
+            assert!(
+                toml::from_str::<Wrap>(&format!("[hours]\n{bad}")).is_err(),
+                "{bad}"
+            );
         }
     }
 

@@ -163,19 +163,24 @@ impl Regarding {
 }
 
 /// Refuses anything a browser would read as a tag, comment or character reference
-/// (`<b`, `</`, `<!`, `<?`, `&lt;`), while `a < b`, `<3` and `R&D` stay allowed.
+/// (`<b`, `</`, `<!`, `<?`, `&lt;`, `&#60`), while `a < b`, `<3` and `R&D` stay allowed.
 fn reject_markup(text: &str, what: &str) -> Result<(), String> {
     let bytes = text.as_bytes();
     let tag = bytes.windows(2).any(|pair| {
         pair[0] == b'<' && (pair[1].is_ascii_alphabetic() || matches!(pair[1], b'/' | b'!' | b'?'))
     });
     let reference = text.match_indices('&').any(|(at, _)| {
-        let rest = &text[at + 1..];
-        let name_len = rest
-            .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'#')
-            .count();
-        name_len > 0 && rest.as_bytes().get(name_len) == Some(&b';')
+        let rest = &text.as_bytes()[at + 1..];
+        match rest {
+            [b'#', next, ..] => next.is_ascii_digit() || matches!(next, b'x' | b'X'),
+            _ => {
+                let name = rest
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric())
+                    .count();
+                name >= 2 && rest[0].is_ascii_alphabetic() && rest.get(name) == Some(&b';')
+            }
+        }
     });
     if tag || reference {
         return Err(format!(
@@ -208,7 +213,8 @@ mod tests {
         assert!(MessageBody::parse("hi </b>").is_err());
         assert!(MessageBody::parse("<!-- x -->").is_err());
         assert!(MessageBody::parse("&lt;script&gt;").is_err());
-        assert!(MessageBody::parse("&#60;script").is_ok(), "no ; so no reference");
+        assert!(MessageBody::parse("&#60script").is_err());
+        assert!(MessageBody::parse("&#x3c;script").is_err());
         assert!(Regarding::parse("<a href=x>").is_err());
         assert!(MessageBody::parse("a < b and b > c, I <3 it, R&D; 5 <= 6").is_ok());
     }

@@ -24,20 +24,14 @@ pub enum ApiError {
     Unauthorized(&'static str),
     /// 403: the caller may not do this (an origin the channel does not allow).
     #[error("{message}")]
-    Forbidden {
-        code: &'static str,
-        message: String,
-    },
+    Forbidden { code: &'static str, message: String },
     /// 404: no such channel, session or contact.
     #[error("{0}")]
     NotFound(&'static str),
     /// 409: the request conflicts with the current state (outside operating hours,
     /// a session another agent has joined, a name already taken).
     #[error("{message}")]
-    Conflict {
-        code: &'static str,
-        message: String,
-    },
+    Conflict { code: &'static str, message: String },
     /// 410: the session is over; `end_reason` says why.
     #[error("This chat has ended.")]
     SessionEnded(EndReason),
@@ -125,12 +119,16 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::JsonDataError(error) => Self::Validation {
-                message: format!("The request body has the wrong shape: {}", error.body_text()),
+                message: format!(
+                    "The request body has the wrong shape: {}",
+                    error.body_text()
+                ),
                 fields: FieldErrors::new(),
             },
-            JsonRejection::JsonSyntaxError(error) => {
-                Self::BadRequest(format!("The request body is not valid JSON: {}", error.body_text()))
-            }
+            JsonRejection::JsonSyntaxError(error) => Self::BadRequest(format!(
+                "The request body is not valid JSON: {}",
+                error.body_text()
+            )),
             JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType(
                 "Send the body as JSON with `Content-Type: application/json`.".into(),
             ),

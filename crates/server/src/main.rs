@@ -51,10 +51,11 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Some(Command::Agent {
-            action: AgentAction::Add {
-                name,
-                password_stdin,
-            },
+            action:
+                AgentAction::Add {
+                    name,
+                    password_stdin,
+                },
         }) => {
             let store = startup::connect_store(&cli.config.database_url).await?;
             let password = if password_stdin {

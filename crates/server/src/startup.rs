@@ -7,8 +7,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::{
-    auth,
-    chat,
+    auth, chat,
     clock::{Clock, SystemClock},
     config::{Channels, Config},
     hub::Hub,
@@ -51,7 +50,10 @@ pub async fn add_agent(
 ) -> anyhow::Result<palaver_protocol::AgentRef> {
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "an agent needs a name");
-    anyhow::ensure!(password.chars().count() >= 4, "a password needs at least 4 characters");
+    anyhow::ensure!(
+        password.chars().count() >= 4,
+        "a password needs at least 4 characters"
+    );
     let hash = auth::hash_password(password)?;
     let agent = store
         .create_agent(name, &hash, clock.now())

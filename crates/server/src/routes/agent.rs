@@ -2,14 +2,10 @@
 //! Every route but `login` needs an agent token. There is deliberately no route that starts
 //! a session: only a visitor can open a chat (live mode rule 1).
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use palaver_protocol::{
-    AgentLogin, AgentSession, AgentToken, EndReason, ErrorBody, Message, MessagePage,
-    SendMessage, SessionState, SetRegarding,
+    AgentLogin, AgentSession, AgentToken, EndReason, ErrorBody, Message, MessagePage, SendMessage,
+    SessionState, SetRegarding,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -56,10 +52,7 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/agent/logout", tag = "agent",
     security(("agent_token" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(
-    State(state): State<AppState>,
-    agent: Agent,
-) -> Result<StatusCode, ApiError> {
+pub async fn logout(State(state): State<AppState>, agent: Agent) -> Result<StatusCode, ApiError> {
     state.store.delete_agent_token(&agent.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -91,7 +84,9 @@ pub async fn list(
 ) -> Result<Json<Vec<AgentSession>>, ApiError> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest("limit must be between 1 and 200.".into()));
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 200.".into(),
+        ));
     }
     let agent = match query.agent.as_deref() {
         None => None,
@@ -104,10 +99,16 @@ pub async fn list(
         state: query.state,
         channel: query.channel,
         agent,
-        search: query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
+        search: query
+            .q
+            .map(|q| q.trim().to_owned())
+            .filter(|q| !q.is_empty()),
         limit,
     };
-    let rows = state.store.list_sessions(&filter, state.clock.now()).await?;
+    let rows = state
+        .store
+        .list_sessions(&filter, state.clock.now())
+        .await?;
     let mut sessions = Vec::with_capacity(rows.len());
     for (record, to) in rows {
         sessions.push(AgentSession {

@@ -58,7 +58,10 @@ type Sink = SplitSink<WebSocket, WsMessage>;
 
 async fn send_json(sink: &mut Sink, frame: &impl Serialize) -> bool {
     match serde_json::to_string(frame) {
-        Ok(text) => sink.send(WsMessage::Text(Utf8Bytes::from(text))).await.is_ok(),
+        Ok(text) => sink
+            .send(WsMessage::Text(Utf8Bytes::from(text)))
+            .await
+            .is_ok(),
         Err(error) => {
             tracing::error!(?error, "serializing a frame");
             false
@@ -90,11 +93,23 @@ async fn visitor_socket(state: AppState, socket: WebSocket) {
         Ok(Some(Ok(VisitorFrame::Auth { token, after_seq }))) => (token, after_seq),
         Ok(Some(Ok(_))) => {
             let error = ApiError::Unauthorized("The first frame must be `auth`.");
-            send_json(&mut sink, &VisitorEvent::Error { error: error.body() }).await;
+            send_json(
+                &mut sink,
+                &VisitorEvent::Error {
+                    error: error.body(),
+                },
+            )
+            .await;
             return;
         }
         Ok(Some(Err(error))) => {
-            send_json(&mut sink, &VisitorEvent::Error { error: error.body() }).await;
+            send_json(
+                &mut sink,
+                &VisitorEvent::Error {
+                    error: error.body(),
+                },
+            )
+            .await;
             return;
         }
         Ok(None) | Err(_) => return,
@@ -104,7 +119,13 @@ async fn visitor_socket(state: AppState, socket: WebSocket) {
     let record = match auth::visitor_session(&state, &token).await {
         Ok(record) => record,
         Err(error) => {
-            send_json(&mut sink, &VisitorEvent::Error { error: error.body() }).await;
+            send_json(
+                &mut sink,
+                &VisitorEvent::Error {
+                    error: error.body(),
+                },
+            )
+            .await;
             return;
         }
     };
@@ -136,7 +157,12 @@ async fn run_until_either_ends(
 
 /// Sends the messages after `last_seq`, as many pages as there are; `None` when the
 /// socket is gone or the store failed.
-async fn catch_up(state: &AppState, sink: &mut Sink, session_id: Uuid, last_seq: &mut i64) -> Option<()> {
+async fn catch_up(
+    state: &AppState,
+    sink: &mut Sink,
+    session_id: Uuid,
+    last_seq: &mut i64,
+) -> Option<()> {
     loop {
         let page = PageRequest::After {
             after: *last_seq,
@@ -180,7 +206,10 @@ async fn visitor_send(
         return;
     }
     let mut last_seq = after_seq.max(0);
-    if catch_up(&state, &mut sink, session_id, &mut last_seq).await.is_none() {
+    if catch_up(&state, &mut sink, session_id, &mut last_seq)
+        .await
+        .is_none()
+    {
         return;
     }
     loop {
@@ -188,7 +217,10 @@ async fn visitor_send(
             Ok(event) => event,
             Err(RecvError::Lagged(_)) => {
                 // Fell behind the hub: the store has everything that was missed.
-                if catch_up(&state, &mut sink, session_id, &mut last_seq).await.is_none() {
+                if catch_up(&state, &mut sink, session_id, &mut last_seq)
+                    .await
+                    .is_none()
+                {
                     return;
                 }
                 continue;
@@ -223,7 +255,10 @@ async fn visitor_send(
                     .is_some();
                 let session = changed.session.clone();
                 let over = session.ended_at.is_some();
-                if !caught_up || !send_json(&mut sink, &VisitorEvent::Session { session }).await || over {
+                if !caught_up
+                    || !send_json(&mut sink, &VisitorEvent::Session { session }).await
+                    || over
+                {
                     return;
                 }
                 true
@@ -242,11 +277,23 @@ async fn agent_socket(state: AppState, socket: WebSocket) {
         Ok(Some(Ok(AgentFrame::Auth { token }))) => token,
         Ok(Some(Ok(_))) => {
             let error = ApiError::Unauthorized("The first frame must be `auth`.");
-            send_json(&mut sink, &AgentEvent::Error { error: error.body() }).await;
+            send_json(
+                &mut sink,
+                &AgentEvent::Error {
+                    error: error.body(),
+                },
+            )
+            .await;
             return;
         }
         Ok(Some(Err(error))) => {
-            send_json(&mut sink, &AgentEvent::Error { error: error.body() }).await;
+            send_json(
+                &mut sink,
+                &AgentEvent::Error {
+                    error: error.body(),
+                },
+            )
+            .await;
             return;
         }
         Ok(None) | Err(_) => return,
@@ -255,11 +302,24 @@ async fn agent_socket(state: AppState, socket: WebSocket) {
     let agent = match auth::signed_in_agent(&state, &token).await {
         Ok(agent) => agent,
         Err(error) => {
-            send_json(&mut sink, &AgentEvent::Error { error: error.body() }).await;
+            send_json(
+                &mut sink,
+                &AgentEvent::Error {
+                    error: error.body(),
+                },
+            )
+            .await;
             return;
         }
     };
-    if !send_json(&mut sink, &AgentEvent::Ready { agent: agent.clone() }).await {
+    if !send_json(
+        &mut sink,
+        &AgentEvent::Ready {
+            agent: agent.clone(),
+        },
+    )
+    .await
+    {
         return;
     }
     let sending = tokio::spawn(agent_send(sink, events));

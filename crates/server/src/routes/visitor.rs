@@ -114,7 +114,9 @@ impl PageQuery {
     pub fn page(&self) -> Result<PageRequest, ApiError> {
         let limit = self.limit.unwrap_or(50);
         if !(1..=200).contains(&limit) {
-            return Err(ApiError::BadRequest("limit must be between 1 and 200.".into()));
+            return Err(ApiError::BadRequest(
+                "limit must be between 1 and 200.".into(),
+            ));
         }
         match (self.after, self.before) {
             (Some(_), Some(_)) => Err(ApiError::BadRequest(

@@ -197,7 +197,11 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<SessionRecord>>;
     /// How long the channel's most recently joined sessions waited, newest first.
-    async fn recent_waits(&self, channel: &str, limit: u32) -> anyhow::Result<Vec<chrono::Duration>>;
+    async fn recent_waits(
+        &self,
+        channel: &str,
+        limit: u32,
+    ) -> anyhow::Result<Vec<chrono::Duration>>;
     /// Sessions not yet marked ended whose window or inactivity deadline is at or before `now`.
     async fn due_sessions(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<SessionRecord>>;
 

@@ -11,7 +11,9 @@ use palaver_protocol::{
 };
 use sqlx::{
     QueryBuilder, Row, Sqlite, SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    },
 };
 use uuid::Uuid;
 
@@ -50,6 +52,8 @@ impl SqliteStore {
     }
 }
 
+// Sessions that start in the same millisecond keep the order they were stored in (`rowid`),
+// so queue places and listings never swap between reads.
 const SESSION_COLUMNS: &str = "s.id, s.contact_id, s.channel, s.mode, s.state, s.started_at, \
      s.ends_at, s.ended_at, s.end_reason, s.inactive_at, s.regarding, s.agent_id, \
      a.name AS agent_name, s.joined_at, s.last_seq";
@@ -267,7 +271,9 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .context("reading a contact")?;
-        row.as_ref().map(|row| contact_from_row(row, "")).transpose()
+        row.as_ref()
+            .map(|row| contact_from_row(row, ""))
+            .transpose()
     }
 
     async fn create_session(&self, new: NewSession) -> anyhow::Result<SessionRecord> {
@@ -349,7 +355,7 @@ impl Store for SqliteStore {
                 .push(" ESCAPE '\\')");
         }
         query
-            .push(" ORDER BY s.started_at DESC, s.id LIMIT ")
+            .push(" ORDER BY s.started_at DESC, s.rowid DESC LIMIT ")
             .push_bind(i64::from(filter.limit));
         let rows = query
             .build()
@@ -364,7 +370,7 @@ impl Store for SqliteStore {
     async fn contact_sessions(&self, contact_id: Uuid) -> anyhow::Result<Vec<SessionRecord>> {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id \
-             WHERE s.contact_id = ? ORDER BY s.started_at DESC, s.id"
+             WHERE s.contact_id = ? ORDER BY s.started_at DESC, s.rowid DESC"
         );
         let rows = sqlx::query(&sql)
             .bind(contact_id.to_string())
@@ -381,14 +387,18 @@ impl Store for SqliteStore {
     ) -> anyhow::Result<Vec<SessionRecord>> {
         self.sessions_where(
             "s.channel = ? AND s.state = 'queued' AND COALESCE(s.ends_at > ?, 1) \
-             AND COALESCE(s.inactive_at > ?, 1) ORDER BY s.started_at, s.id",
+             AND COALESCE(s.inactive_at > ?, 1) ORDER BY s.started_at, s.rowid",
             &[millis(now), millis(now)],
             Some(channel),
         )
         .await
     }
 
-    async fn recent_waits(&self, channel: &str, limit: u32) -> anyhow::Result<Vec<chrono::Duration>> {
+    async fn recent_waits(
+        &self,
+        channel: &str,
+        limit: u32,
+    ) -> anyhow::Result<Vec<chrono::Duration>> {
         let waits: Vec<i64> = sqlx::query_scalar(
             "SELECT joined_at - started_at FROM sessions \
              WHERE channel = ? AND joined_at IS NOT NULL ORDER BY joined_at DESC LIMIT ?",
@@ -429,30 +439,31 @@ impl Store for SqliteStore {
         .fetch_optional(&mut *tx)
         .await
         .context("taking the next sequence number")?;
-        let inserted = match seq {
-            Some(seq) => sqlx::query(
-                "INSERT INTO messages (id, session_id, seq, author, agent_id, client_msg_id, \
+        let inserted =
+            match seq {
+                Some(seq) => sqlx::query(
+                    "INSERT INTO messages (id, session_id, seq, author, agent_id, client_msg_id, \
                    body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (session_id, author, client_msg_id) DO NOTHING",
-            )
-            .bind(Uuid::new_v4().to_string())
-            .bind(new.session_id.to_string())
-            .bind(seq)
-            .bind(&author)
-            .bind(match new.author {
-                Author::Agent(id) => Some(id.to_string()),
-                Author::Visitor | Author::System => None,
-            })
-            .bind(client_msg_id)
-            .bind(new.body.as_str())
-            .bind(millis(new.at))
-            .execute(&mut *tx)
-            .await
-            .context("inserting a message")?
-            .rows_affected()
-                == 1,
-            None => false,
-        };
+                )
+                .bind(Uuid::new_v4().to_string())
+                .bind(new.session_id.to_string())
+                .bind(seq)
+                .bind(&author)
+                .bind(match new.author {
+                    Author::Agent(id) => Some(id.to_string()),
+                    Author::Visitor | Author::System => None,
+                })
+                .bind(client_msg_id)
+                .bind(new.body.as_str())
+                .bind(millis(new.at))
+                .execute(&mut *tx)
+                .await
+                .context("inserting a message")?
+                .rows_affected()
+                    == 1,
+                None => false,
+            };
         if let (true, Some(seq)) = (inserted, seq) {
             tx.commit().await.context("committing a message")?;
             let page = PageRequest::After {

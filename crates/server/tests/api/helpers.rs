@@ -1,0 +1,353 @@
+//! `spawn_app()` and the `TestApp` that speaks to it: one method per endpoint or socket
+//! action, so tests read as what a visitor or agent does.
+
+use std::{sync::Arc, time::Duration};
+
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use palaver_protocol::{
+    AgentToken, SessionCreated,
+    frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
+};
+use palaver_server::{Application, Config, clock::ManualClock, startup::add_agent, store::Store};
+use reqwest::{Response, StatusCode};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message as WsMessage};
+
+/// Monday 23 November 2026, 10:00 UTC: inside the `office` channel's hours.
+pub const START: &str = "2026-11-23T10:00:00Z";
+
+/// The channels every test app runs with.
+pub const CHANNELS: &str = r#"
+[[channel]]
+id = "support"
+name = "Support"
+default_region = "GB"
+allowed_origins = ["https://shop.example"]
+
+[[channel]]
+id = "strict"
+name = "Strict"
+default_region = "GB"
+require_email = true
+inactivity_timeout = "5m"
+
+[[channel]]
+id = "office"
+name = "Office hours"
+default_region = "GB"
+
+[channel.operating_hours]
+timezone = "Europe/London"
+mon = "09:00-17:00"
+tue = "09:00-17:00"
+wed = "09:00-17:00"
+thu = "09:00-17:00"
+fri = "09:00-17:00"
+"#;
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<dyn Store>,
+    pub database_url: String,
+    _dir: TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let channels = dir.path().join("channels.toml");
+    std::fs::write(&channels, CHANNELS).expect("write channels");
+    let database_url = format!("sqlite://{}", dir.path().join("palaver.db").display());
+    let args = [
+        "palaver-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &database_url,
+        "--channels",
+        &channels.display().to_string(),
+        "--widget-dir",
+        &dir.path().join("no-widget").display().to_string(),
+        "--sweep-interval",
+        "20ms",
+    ];
+    let config = Config::try_parse_from(args).expect("valid test config");
+    let clock = Arc::new(ManualClock::new(START.parse().expect("start time")));
+    let app = Application::build_with_clock(config, clock.clone())
+        .await
+        .expect("the server builds");
+    let port = app.port();
+    let store = app.store();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::new(),
+        clock,
+        store,
+        database_url,
+        _dir: dir,
+    }
+}
+
+/// A signed-in agent.
+pub struct TestAgent {
+    pub token: String,
+    pub id: String,
+}
+
+impl TestApp {
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &impl Serialize) -> Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &impl Serialize) -> Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `POST /api/v1/channels/{channel}/sessions` with a raw JSON body.
+    pub async fn start(&self, channel: &str, details: Value) -> Response {
+        self.post(
+            &format!("/api/v1/channels/{channel}/sessions"),
+            None,
+            &details,
+        )
+        .await
+    }
+
+    /// Starts a session that must succeed.
+    pub async fn start_ok(&self, channel: &str, name: &str, phone: &str) -> SessionCreated {
+        let details = json!({"name": name, "phone": phone, "email": "visitor@example.com"});
+        let response = self.start(channel, details).await;
+        expect_json(response, StatusCode::CREATED).await
+    }
+
+    pub async fn session(&self, token: &str) -> Response {
+        self.get("/api/v1/session", Some(token)).await
+    }
+
+    pub async fn messages(&self, token: &str, query: &str) -> Response {
+        self.get(&format!("/api/v1/session/messages{query}"), Some(token))
+            .await
+    }
+
+    /// The bodies of every message the visitor can read, in order.
+    pub async fn visitor_bodies(&self, token: &str) -> Vec<String> {
+        let page: palaver_protocol::MessagePage =
+            expect_json(self.messages(token, "?limit=200").await, StatusCode::OK).await;
+        page.messages.into_iter().map(|m| m.body).collect()
+    }
+
+    pub async fn send(&self, token: &str, client_msg_id: &str, body: &str) -> Response {
+        let message = json!({"client_msg_id": client_msg_id, "body": body});
+        self.post("/api/v1/session/messages", Some(token), &message)
+            .await
+    }
+
+    pub async fn end(&self, token: &str) -> Response {
+        self.post("/api/v1/session/end", Some(token), &json!({}))
+            .await
+    }
+
+    /// Creates an agent and signs them in.
+    pub async fn agent(&self, name: &str) -> TestAgent {
+        use palaver_server::clock::Clock;
+        let clock: &dyn Clock = self.clock.as_ref();
+        add_agent(self.store.as_ref(), clock, name, "correct horse")
+            .await
+            .expect("agent created");
+        let response = self
+            .post(
+                "/api/v1/agent/login",
+                None,
+                &json!({"name": name, "password": "correct horse"}),
+            )
+            .await;
+        let token: AgentToken = expect_json(response, StatusCode::OK).await;
+        TestAgent {
+            token: token.token,
+            id: token.agent.id.to_string(),
+        }
+    }
+
+    pub async fn agent_get(&self, agent: &TestAgent, path: &str) -> Response {
+        self.get(&format!("/api/v1/agent{path}"), Some(&agent.token))
+            .await
+    }
+
+    pub async fn agent_post(&self, agent: &TestAgent, path: &str, body: Value) -> Response {
+        self.post(&format!("/api/v1/agent{path}"), Some(&agent.token), &body)
+            .await
+    }
+
+    pub async fn join(&self, agent: &TestAgent, session_id: impl std::fmt::Display) -> Response {
+        self.agent_post(agent, &format!("/sessions/{session_id}/join"), json!({}))
+            .await
+    }
+
+    pub async fn reply(
+        &self,
+        agent: &TestAgent,
+        session_id: impl std::fmt::Display,
+        client_msg_id: &str,
+        body: &str,
+    ) -> Response {
+        self.agent_post(
+            agent,
+            &format!("/sessions/{session_id}/messages"),
+            json!({"client_msg_id": client_msg_id, "body": body}),
+        )
+        .await
+    }
+
+    async fn socket(&self, path: &str, first: String) -> Socket {
+        let url = format!("ws://127.0.0.1:{}{path}", self.port);
+        let (mut socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("socket connects");
+        socket
+            .send(WsMessage::Text(first.into()))
+            .await
+            .expect("first frame sent");
+        Socket(socket)
+    }
+
+    /// Opens the visitor's event stream, naming the last `seq` it holds.
+    pub async fn visitor_socket(&self, token: &str, after_seq: i64) -> Socket {
+        let auth = VisitorFrame::Auth {
+            token: token.to_owned(),
+            after_seq,
+        };
+        self.socket("/api/v1/session/events", to_json(&auth)).await
+    }
+
+    /// Opens an agent's event stream.
+    pub async fn agent_socket(&self, agent: &TestAgent) -> Socket {
+        let auth = AgentFrame::Auth {
+            token: agent.token.clone(),
+        };
+        self.socket("/api/v1/agent/events", to_json(&auth)).await
+    }
+}
+
+fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).expect("serializes")
+}
+
+/// Asserts the status and decodes the body.
+pub async fn expect_json<T: DeserializeOwned>(response: Response, status: StatusCode) -> T {
+    let actual = response.status();
+    let text = response.text().await.expect("body read");
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("bad body {text}: {error}"))
+}
+
+/// Asserts an error status and returns the error body.
+pub async fn expect_error(response: Response, status: StatusCode) -> Value {
+    expect_json(response, status).await
+}
+
+/// A WebSocket to the server.
+pub struct Socket(WebSocketStream<MaybeTlsStream<TcpStream>>);
+
+/// How long a test waits for a frame that should come.
+const FRAME_DEADLINE: Duration = Duration::from_secs(5);
+
+impl Socket {
+    pub async fn send(&mut self, frame: &impl Serialize) {
+        self.0
+            .send(WsMessage::Text(to_json(frame).into()))
+            .await
+            .expect("frame sent");
+    }
+
+    /// The next JSON frame; panics when none comes in time or the socket closes.
+    pub async fn next<T: DeserializeOwned>(&mut self) -> T {
+        let deadline = tokio::time::Instant::now() + FRAME_DEADLINE;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.0.next())
+                .await
+                .expect("a frame within the deadline")
+                .expect("the socket is open")
+                .expect("a readable frame");
+            if let WsMessage::Text(text) = frame {
+                return serde_json::from_str(text.as_str())
+                    .unwrap_or_else(|error| panic!("bad frame {text}: {error}"));
+            }
+        }
+    }
+
+    pub async fn next_visitor_event(&mut self) -> VisitorEvent {
+        self.next().await
+    }
+
+    pub async fn next_agent_event(&mut self) -> AgentEvent {
+        self.next().await
+    }
+
+    /// Skips frames until one matches; panics at the deadline.
+    pub async fn until_visitor_event(
+        &mut self,
+        wanted: impl Fn(&VisitorEvent) -> bool,
+    ) -> VisitorEvent {
+        loop {
+            let event = self.next_visitor_event().await;
+            if wanted(&event) {
+                return event;
+            }
+        }
+    }
+
+    pub async fn until_agent_event(&mut self, wanted: impl Fn(&AgentEvent) -> bool) -> AgentEvent {
+        loop {
+            let event = self.next_agent_event().await;
+            if wanted(&event) {
+                return event;
+            }
+        }
+    }
+
+    /// Whether the server closes the socket within the deadline (frames before are skipped).
+    pub async fn closes(&mut self) -> bool {
+        let deadline = tokio::time::Instant::now() + FRAME_DEADLINE;
+        loop {
+            match tokio::time::timeout_at(deadline, self.0.next()).await {
+                Err(_) => return false,
+                Ok(None | Some(Err(_)) | Some(Ok(WsMessage::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+}

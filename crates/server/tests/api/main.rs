@@ -1,0 +1,9 @@
+//! Integration tests: the real server on port 0 with a fresh SQLite file each, driven over
+//! HTTP and WebSocket, on a clock the tests move. One binary for all of them.
+
+mod agents;
+mod bad_input;
+mod helpers;
+mod live_mode;
+mod messages;
+mod store;
