@@ -1,0 +1,311 @@
+//! Palaver's project commands, run with `cargo xtask <command>` from anywhere in the
+//! repository (the alias lives in `.cargo/config.toml`):
+//!
+//! - `demo`: install the missing tools, build the widget, run the server with its demo page.
+//! - `test`: the same tools plus Chromium, then formatting, lints and every test; what CI runs.
+//! - `build-widget`: install the missing tools and build the widget into `dist/`.
+//!
+//! Tools come only from crates.io, rustup and Debian packages, at pinned versions, and a
+//! tool that is already there at the right version is left alone.
+
+use std::env;
+use std::ffi::OsString;
+use std::fmt::Display;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+
+/// Trunk 0.22 needs a newer rustc than the workspace's.
+const TRUNK_VERSION: &str = "0.21.14";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  demo          install what is missing, build the widget, run the server with its demo page
+  test          install what is missing (Chromium included), then fmt, clippy and every test
+  build-widget  install what is missing and build the widget into dist/";
+
+fn main() -> ExitCode {
+    let run = match env::args().nth(1).as_deref() {
+        Some("demo") => Xtask::demo,
+        Some("test") => Xtask::test,
+        Some("build-widget") => Xtask::build_widget,
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let result = Xtask::new().and_then(|mut xtask| run(&mut xtask));
+    let total = seconds(started.elapsed());
+    match result {
+        Ok(()) => {
+            println!("xtask: done, {total} in total");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("xtask: error: {error:#}");
+            eprintln!("xtask: failed after {total} in total");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository and the environment every child process runs in.
+struct Xtask {
+    root: PathBuf,
+    /// `PATH` with Cargo's bin directory first, where `cargo install` puts trunk and
+    /// wasm-bindgen; CI's `PATH` may lack it.
+    path: OsString,
+}
+
+impl Xtask {
+    fn new() -> Result<Self> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()
+            .context("finding the repository root")?;
+        let cargo_home = match env::var_os("CARGO_HOME") {
+            Some(home) => PathBuf::from(home),
+            None => {
+                PathBuf::from(env::var_os("HOME").context("neither CARGO_HOME nor HOME is set")?)
+                    .join(".cargo")
+            }
+        };
+        let old_path = env::var_os("PATH").unwrap_or_default();
+        let path = env::join_paths(
+            std::iter::once(cargo_home.join("bin")).chain(env::split_paths(&old_path)),
+        )
+        .context("building PATH")?;
+        Ok(Self { root, path })
+    }
+
+    fn demo(&mut self) -> Result<()> {
+        self.build_widget()?;
+        self.step("run the server with the demo page (Ctrl-C stops it)", |x| {
+            x.run(
+                x.cargo()
+                    .args(["run", "--release", "-p", "palaver-server", "--", "--demo"]),
+            )
+        })?;
+        Ok(())
+    }
+
+    fn test(&mut self) -> Result<()> {
+        self.step("install Chromium and chromedriver", Self::install_chromium)?;
+        self.build_widget()?;
+        self.step("cargo fmt --check", |x| {
+            x.run(x.cargo().args(["fmt", "--all", "--", "--check"]))
+        })?;
+        self.step("clippy (server and tools)", |x| {
+            x.run(
+                x.cargo()
+                    .args([
+                        "clippy",
+                        "--workspace",
+                        "--exclude",
+                        "palaver-widget",
+                        "--all-targets",
+                    ])
+                    .args(["--", "-D", "warnings"]),
+            )
+        })?;
+        self.step("clippy (widget)", |x| {
+            x.run(
+                x.cargo()
+                    .args([
+                        "clippy",
+                        "-p",
+                        "palaver-widget",
+                        "--target",
+                        WASM_TARGET,
+                        "--all-targets",
+                    ])
+                    .args(["--", "-D", "warnings"]),
+            )
+        })?;
+        let dist = self.root.join("dist");
+        self.step(
+            "tests (server and tools, browser end-to-end included)",
+            |x| {
+                x.run(
+                    x.cargo()
+                        .args(["test", "--workspace", "--exclude", "palaver-widget"])
+                        .env("PALAVER_WIDGET_DIR", &dist),
+                )
+            },
+        )?;
+        self.step("widget tests (headless Chromium)", |x| {
+            x.run(
+                x.cargo()
+                    .args(["test", "-p", "palaver-widget", "--target", WASM_TARGET]),
+            )
+        })?;
+        Ok(())
+    }
+
+    fn build_widget(&mut self) -> Result<()> {
+        self.step("install the wasm32 target", Self::install_wasm_target)?;
+        self.step("install trunk", Self::install_trunk)?;
+        self.step("install wasm-bindgen-cli", Self::install_wasm_bindgen)?;
+        self.step("build the widget into dist/", |x| {
+            x.run(x.command("trunk").args(["build", "--release", "--offline"]))
+        })?;
+        Ok(())
+    }
+
+    fn install_wasm_target(&mut self) -> Result<()> {
+        let installed =
+            self.output(
+                self.command("rustup")
+                    .args(["target", "list", "--installed"]),
+            )?;
+        if installed.lines().any(|target| target.trim() == WASM_TARGET) {
+            return Ok(());
+        }
+        self.run(self.command("rustup").args(["target", "add", WASM_TARGET]))
+    }
+
+    fn install_trunk(&mut self) -> Result<()> {
+        if self.installed_version("trunk").as_deref() == Some(TRUNK_VERSION) {
+            return Ok(());
+        }
+        self.run(
+            self.cargo()
+                .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]),
+        )
+    }
+
+    /// wasm-bindgen's CLI must match the library exactly, so its version comes from
+    /// Cargo.lock. No `--locked`: the registry mirror lacks one of its locked dependencies.
+    fn install_wasm_bindgen(&mut self) -> Result<()> {
+        let version = self.locked_wasm_bindgen()?;
+        if self.installed_version("wasm-bindgen").as_deref() == Some(version.as_str()) {
+            return Ok(());
+        }
+        self.run(
+            self.cargo()
+                .args(["install", "wasm-bindgen-cli", "--version", &version]),
+        )
+    }
+
+    /// Installs Debian's Chromium and its matching driver, which the browser tests use.
+    fn install_chromium(&mut self) -> Result<()> {
+        if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+            return Ok(());
+        }
+        self.run(self.command("apt-get").arg("update"))?;
+        self.run(
+            self.command("apt-get")
+                .args(["install", "-y", "chromium", "chromium-driver"]),
+        )
+    }
+
+    /// The wasm-bindgen version in Cargo.lock, checked against the pin in Trunk.toml (an
+    /// offline Trunk build fails on a mismatch, with a less helpful message).
+    fn locked_wasm_bindgen(&self) -> Result<String> {
+        let lock = self.root.join("Cargo.lock");
+        if !lock.exists() {
+            self.run(self.cargo().arg("generate-lockfile"))?;
+        }
+        let lock = fs::read_to_string(&lock).context("reading Cargo.lock")?;
+        let version = lock
+            .split("[[package]]")
+            .find_map(|package| {
+                let mut lines = package
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty());
+                (lines.next()? == "name = \"wasm-bindgen\"")
+                    .then(|| {
+                        lines
+                            .next()?
+                            .strip_prefix("version = \"")?
+                            .strip_suffix('"')
+                    })
+                    .flatten()
+            })
+            .context("Cargo.lock has no wasm-bindgen package")?
+            .to_owned();
+        let trunk =
+            fs::read_to_string(self.root.join("Trunk.toml")).context("reading Trunk.toml")?;
+        ensure!(
+            trunk.contains(&format!("wasm_bindgen = \"{version}\"")),
+            "Cargo.lock has wasm-bindgen {version}, but Trunk.toml's [tools] wasm_bindgen differs; \
+             make them equal"
+        );
+        Ok(version)
+    }
+
+    /// The version a tool reports with `--version` ("trunk 0.21.14" gives "0.21.14"), or
+    /// `None` when it is not installed.
+    fn installed_version(&self, tool: &str) -> Option<String> {
+        let output = self.command(tool).arg("--version").output().ok()?;
+        let stdout = String::from_utf8(output.stdout).ok()?;
+        output
+            .status
+            .success()
+            .then(|| stdout.split_whitespace().nth(1).map(str::to_owned))
+            .flatten()
+    }
+
+    /// Runs one step, printing its name, then its outcome and duration.
+    fn step(&mut self, name: &str, run: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        println!("xtask: {name} ...");
+        let started = Instant::now();
+        let result = run(self).with_context(|| format!("step failed: {name}"));
+        let outcome = if result.is_ok() { "ok" } else { "FAILED" };
+        println!("xtask: {outcome}: {name} ({})", seconds(started.elapsed()));
+        result
+    }
+
+    /// A command that runs at the repository root with the extended `PATH`.
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command.current_dir(&self.root).env("PATH", &self.path);
+        command
+    }
+
+    fn cargo(&self) -> Command {
+        self.command(&env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+    }
+
+    fn run(&self, command: &mut Command) -> Result<()> {
+        let status = command
+            .status()
+            .with_context(|| format!("starting {}", show(command)))?;
+        if !status.success() {
+            bail!("{} exited with {status}", show(command));
+        }
+        Ok(())
+    }
+
+    fn output(&self, command: &mut Command) -> Result<String> {
+        let output = command
+            .output()
+            .with_context(|| format!("starting {}", show(command)))?;
+        if !output.status.success() {
+            bail!("{} exited with {}", show(command), output.status);
+        }
+        String::from_utf8(output.stdout)
+            .with_context(|| format!("reading the output of {}", show(command)))
+    }
+}
+
+/// A command as a shell line, for messages.
+fn show(command: &Command) -> impl Display {
+    let mut line = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
+}

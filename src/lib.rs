@@ -1,0 +1,128 @@
+//! The Palaver visitor widget: the chat a site owner embeds with one `<script>` tag. It is a
+//! Leptos app rendered on the client and compiled to WebAssembly by Trunk.
+//!
+//! # Layout
+//! - `loader/widget.js`: the embed script. It creates the host element (`#palaver-widget`),
+//!   attaches an open shadow root holding the stylesheet and the mount container
+//!   (`#palaver-root`), copies the embed tag's settings onto the host element, and imports
+//!   the module whose `main` calls [`mount`].
+//! - `src/main.rs`: that `main`, three lines.
+//! - this file: [`mount`], which finds the container inside the shadow root and mounts the
+//!   app into it.
+//! - [`config`]: [`WidgetConfig`], the settings read from the host element.
+//! - [`app`]: the root component; provides the config as context once and composes the rest.
+//! - [`components`]: one component per file (the launcher button, the panel).
+//! - `style/widget.css`: the widget's styles, loaded inside the shadow root, so the host
+//!   page's CSS and the widget's never meet.
+//! - `index.html` and `Trunk.toml`: the Trunk build, which writes everything to `dist/`.
+//!
+//! Component tests sit next to their component under `#[cfg(test)]` and run in headless
+//! Chromium: `cargo test -p palaver-widget --target wasm32-unknown-unknown`.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
+
+use crate::app::App;
+
+pub mod app;
+pub mod components;
+pub mod config;
+
+pub use config::WidgetConfig;
+
+/// The id of the host element the loader appends to the page.
+pub const HOST_ID: &str = "palaver-widget";
+/// The id of the container, inside the host's shadow root, that the app mounts into.
+pub const ROOT_ID: &str = "palaver-root";
+
+/// Mounts the widget into the container the loader prepared. The widget stays mounted for the
+/// page's lifetime. A page without the loader's host element gets an error in the console and
+/// no widget, rather than a panic.
+pub fn mount() {
+    match find_mount_point() {
+        Ok((config, container)) => {
+            leptos::mount::mount_to(container, move || view! { <App config/> }).forget();
+        }
+        Err(error) => leptos::logging::error!("palaver: the widget cannot start: {error}"),
+    }
+}
+
+/// Reads the config from the host element and finds the container in its shadow root.
+fn find_mount_point() -> Result<(WidgetConfig, HtmlElement), String> {
+    let host = document().get_element_by_id(HOST_ID).ok_or_else(|| {
+        format!("no #{HOST_ID} element on the page; embed the widget with its widget.js loader")
+    })?;
+    let config = WidgetConfig::from_host(&host)?;
+    let shadow = host
+        .shadow_root()
+        .ok_or_else(|| format!("#{HOST_ID} has no open shadow root"))?;
+    let container = shadow
+        .get_element_by_id(ROOT_ID)
+        .ok_or_else(|| format!("the shadow root of #{HOST_ID} has no #{ROOT_ID} container"))?
+        .dyn_into::<HtmlElement>()
+        .map_err(|_| format!("#{ROOT_ID} is not an HTML element"))?;
+    Ok((config, container))
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_test::wasm_bindgen_test;
+    use web_sys::{HtmlElement, ShadowRootInit, ShadowRootMode};
+
+    use super::{HOST_ID, ROOT_ID, mount};
+
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    async fn mount_renders_a_working_launcher_inside_the_loaders_shadow_root() {
+        // Build the host exactly as loader/widget.js does.
+        let document = leptos::prelude::document();
+        let host = document.create_element("div").expect("create the host");
+        host.set_id(HOST_ID);
+        host.set_attribute("data-channel", "demo")
+            .expect("set the channel");
+        host.set_attribute("data-server", "http://127.0.0.1:8080")
+            .expect("set the server");
+        let shadow = host
+            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
+            .expect("attach the shadow root");
+        let container = document
+            .create_element("div")
+            .expect("create the container");
+        container.set_id(ROOT_ID);
+        shadow
+            .append_child(&container)
+            .expect("append the container");
+        document
+            .body()
+            .expect("the test page has a body")
+            .append_child(&host)
+            .expect("append the host");
+
+        mount();
+        leptos::task::tick().await;
+
+        let launcher = shadow
+            .query_selector("[data-testid=launcher]")
+            .expect("a valid selector")
+            .expect("the launcher is rendered inside the shadow root")
+            .dyn_into::<HtmlElement>()
+            .expect("the launcher is an HTML element");
+        assert_eq!(
+            launcher.get_attribute("aria-expanded").as_deref(),
+            Some("false")
+        );
+
+        // Events must reach handlers inside the shadow root (Leptos' `delegation` feature,
+        // which listens on the document, would break this).
+        launcher.click();
+        leptos::task::tick().await;
+        let panel = shadow
+            .get_element_by_id("palaver-panel")
+            .expect("the panel is rendered inside the shadow root");
+        assert!(!panel.has_attribute("hidden"), "the click opened the panel");
+        host.remove();
+    }
+}
