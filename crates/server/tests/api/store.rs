@@ -19,7 +19,8 @@ use uuid::Uuid;
 /// `conformance_suite!(module, fresh)` generates `mod module` with one test per check below.
 /// `fresh` is evaluated anew in each test, inside that module; awaited, it yields
 /// `anyhow::Result<(Arc<dyn Store>, guard)>`, where the guard (a temporary directory, a scratch
-/// database) keeps the store's backing alive until the test ends.
+/// database) keeps the store's backing alive until the test ends. Each implementation adds
+/// one invocation below.
 macro_rules! conformance_suite {
     ($module:ident, $fresh:expr) => {
         conformance_suite!(@tests $module, $fresh,
@@ -92,6 +93,7 @@ async fn fresh_sqlite() -> anyhow::Result<(Arc<dyn Store>, TempDir)> {
     Ok((Arc::new(store), dir))
 }
 
+/// A day in minutes: a live session's window is `minute(0)..minute(DAY)`.
 const DAY: i64 = 24 * 60;
 
 /// `n` minutes after Monday 23 November 2026, 10:00 UTC, where every test's day begins.
