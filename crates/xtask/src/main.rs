@@ -12,8 +12,9 @@ use std::env;
 use std::ffi::OsString;
 use std::fmt::Display;
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -40,9 +41,14 @@ fn main() -> ExitCode {
         }
     };
     let started = Instant::now();
-    let result = Xtask::new().and_then(|mut xtask| run(&mut xtask));
+    let mut tally = Tally::default();
+    let result = Xtask::new().and_then(|mut xtask| {
+        let result = run(&mut xtask);
+        tally = xtask.tally;
+        result
+    });
     let total = seconds(started.elapsed());
-    match result {
+    let code = match result {
         Ok(()) => {
             println!("xtask: done, {total} in total");
             ExitCode::SUCCESS
@@ -51,6 +57,42 @@ fn main() -> ExitCode {
             eprintln!("xtask: error: {error:#}");
             eprintln!("xtask: failed after {total} in total");
             ExitCode::FAILURE
+        }
+    };
+    // The last line sums every test binary's result, so a reader of the log's end (CI
+    // included) sees the whole run, not the last binary's doc-tests.
+    if tally.passed + tally.failed > 0 {
+        println!("tests: {} passed, {} failed", tally.passed, tally.failed);
+    }
+    code
+}
+
+/// Tests counted across every `cargo test` run of a command.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    /// Adds a libtest summary line: `test result: ok. 12 passed; 0 failed; …`.
+    fn add_line(&mut self, line: &str) {
+        let Some(summary) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in summary.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(kind), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            match kind {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                _ => {}
+            }
         }
     }
 }
@@ -61,6 +103,7 @@ struct Xtask {
     /// `PATH` with Cargo's bin directory first, where `cargo install` puts trunk and
     /// wasm-bindgen; CI's `PATH` may lack it.
     path: OsString,
+    tally: Tally,
 }
 
 impl Xtask {
@@ -81,7 +124,11 @@ impl Xtask {
             std::iter::once(cargo_home.join("bin")).chain(env::split_paths(&old_path)),
         )
         .context("building PATH")?;
-        Ok(Self { root, path })
+        Ok(Self {
+            root,
+            path,
+            tally: Tally::default(),
+        })
     }
 
     fn demo(&mut self) -> Result<()> {
@@ -132,18 +179,17 @@ impl Xtask {
         self.step(
             "tests (server and tools, browser end-to-end included)",
             |x| {
-                x.run(
-                    x.cargo()
-                        .args(["test", "--workspace", "--exclude", "palaver-widget"])
-                        .env("PALAVER_WIDGET_DIR", &dist),
-                )
+                let mut tests = x.cargo();
+                tests
+                    .args(["test", "--workspace", "--exclude", "palaver-widget"])
+                    .env("PALAVER_WIDGET_DIR", &dist);
+                x.run_tests(&mut tests)
             },
         )?;
         self.step("widget tests (headless Chromium)", |x| {
-            x.run(
-                x.cargo()
-                    .args(["test", "-p", "palaver-widget", "--target", WASM_TARGET]),
-            )
+            let mut tests = x.cargo();
+            tests.args(["test", "-p", "palaver-widget", "--target", WASM_TARGET]);
+            x.run_tests(&mut tests)
         })?;
         Ok(())
     }
@@ -178,6 +224,25 @@ impl Xtask {
             self.cargo()
                 .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]),
         )
+    }
+
+    /// Runs `cargo test …`, echoing its output and counting its results into the tally.
+    fn run_tests(&mut self, command: &mut Command) -> Result<()> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", show(command)))?;
+        let stdout = child.stdout.take().context("capturing the test output")?;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading the test output")?;
+            println!("{line}");
+            self.tally.add_line(&line);
+        }
+        let status = child.wait().context("waiting for the tests")?;
+        if !status.success() {
+            bail!("{} exited with {status}", show(command));
+        }
+        Ok(())
     }
 
     /// wasm-bindgen's CLI must match the library exactly, so its version comes from
@@ -308,4 +373,21 @@ fn show(command: &Command) -> impl Display {
 
 fn seconds(duration: Duration) -> String {
     format!("{:.1} s", duration.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn the_tally_sums_libtest_summaries_and_ignores_other_lines() {
+        let mut tally = Tally::default();
+        tally.add_line("test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.5s");
+        tally.add_line(
+            "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 filtered out; finished in 0.03s",
+        );
+        tally.add_line("test passed_and_failed ... ok");
+        tally.add_line("running 5 tests");
+        assert_eq!((tally.passed, tally.failed), (15, 2));
+    }
 }
