@@ -172,7 +172,10 @@ pub async fn reply(
     ApiJson(message): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let record = chat::open_session(&state, id).await?;
-    let record = chat::join(&state, &record, &agent.agent).await?;
+    let record = match &record.agent {
+        Some(current) if current.id == agent.agent.id => record,
+        _ => chat::join(&state, &record, &agent.agent).await?,
+    };
     let appended = chat::send(&state, &record, Author::Agent(agent.agent.id), message).await?;
     let status = if appended.created {
         StatusCode::CREATED
