@@ -16,9 +16,12 @@ use axum::{
     },
     response::Response,
 };
-use futures_util::{SinkExt, StreamExt, stream::SplitSink};
+use futures_util::{
+    SinkExt, StreamExt,
+    stream::{SplitSink, SplitStream},
+};
 use palaver_protocol::{
-    AgentRef, Sender,
+    AgentRef, ErrorBody, Sender,
     frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -55,6 +58,7 @@ pub async fn agent(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> 
 }
 
 type Sink = SplitSink<WebSocket, WsMessage>;
+type Stream = SplitStream<WebSocket>;
 
 async fn send_json(sink: &mut Sink, frame: &impl Serialize) -> bool {
     match serde_json::to_string(frame) {
@@ -70,9 +74,7 @@ async fn send_json(sink: &mut Sink, frame: &impl Serialize) -> bool {
 }
 
 /// Reads the next text frame as `T`; `None` when the socket closed or timed out.
-async fn next_frame<T: DeserializeOwned>(
-    stream: &mut futures_util::stream::SplitStream<WebSocket>,
-) -> Option<Result<T, ApiError>> {
+async fn next_frame<T: DeserializeOwned>(stream: &mut Stream) -> Option<Result<T, ApiError>> {
     loop {
         match stream.next().await? {
             Ok(WsMessage::Text(text)) => {
@@ -86,33 +88,41 @@ async fn next_frame<T: DeserializeOwned>(
     }
 }
 
+/// Reads the first frame, which must authenticate: `auth` picks the credentials out of it.
+/// Anything else is answered with an error frame (made by `error_frame`) and `None`, as is
+/// silence past [`AUTH_TIMEOUT`].
+async fn authenticate<F: DeserializeOwned, T, E: Serialize>(
+    sink: &mut Sink,
+    stream: &mut Stream,
+    auth: impl FnOnce(F) -> Option<T>,
+    error_frame: impl FnOnce(ErrorBody) -> E,
+) -> Option<T> {
+    let error = match tokio::time::timeout(AUTH_TIMEOUT, next_frame::<F>(stream)).await {
+        Ok(Some(Ok(frame))) => match auth(frame) {
+            Some(credentials) => return Some(credentials),
+            None => ApiError::Unauthorized("The first frame must be `auth`."),
+        },
+        Ok(Some(Err(error))) => error,
+        Ok(None) | Err(_) => return None,
+    };
+    send_json(sink, &error_frame(error.body())).await;
+    None
+}
+
 async fn visitor_socket(state: AppState, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let first = tokio::time::timeout(AUTH_TIMEOUT, next_frame::<VisitorFrame>(&mut stream)).await;
-    let (token, after_seq) = match first {
-        Ok(Some(Ok(VisitorFrame::Auth { token, after_seq }))) => (token, after_seq),
-        Ok(Some(Ok(_))) => {
-            let error = ApiError::Unauthorized("The first frame must be `auth`.");
-            send_json(
-                &mut sink,
-                &VisitorEvent::Error {
-                    error: error.body(),
-                },
-            )
-            .await;
-            return;
-        }
-        Ok(Some(Err(error))) => {
-            send_json(
-                &mut sink,
-                &VisitorEvent::Error {
-                    error: error.body(),
-                },
-            )
-            .await;
-            return;
-        }
-        Ok(None) | Err(_) => return,
+    let first = authenticate(
+        &mut sink,
+        &mut stream,
+        |frame| match frame {
+            VisitorFrame::Auth { token, after_seq } => Some((token, after_seq)),
+            VisitorFrame::Typing { .. } => None,
+        },
+        |error| VisitorEvent::Error { error },
+    )
+    .await;
+    let Some((token, after_seq)) = first else {
+        return;
     };
     // Subscribe before reading the session, so nothing published in between is missed.
     let events = state.hub.subscribe();
@@ -272,31 +282,18 @@ async fn visitor_send(
 
 async fn agent_socket(state: AppState, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
-    let first = tokio::time::timeout(AUTH_TIMEOUT, next_frame::<AgentFrame>(&mut stream)).await;
-    let token = match first {
-        Ok(Some(Ok(AgentFrame::Auth { token }))) => token,
-        Ok(Some(Ok(_))) => {
-            let error = ApiError::Unauthorized("The first frame must be `auth`.");
-            send_json(
-                &mut sink,
-                &AgentEvent::Error {
-                    error: error.body(),
-                },
-            )
-            .await;
-            return;
-        }
-        Ok(Some(Err(error))) => {
-            send_json(
-                &mut sink,
-                &AgentEvent::Error {
-                    error: error.body(),
-                },
-            )
-            .await;
-            return;
-        }
-        Ok(None) | Err(_) => return,
+    let first = authenticate(
+        &mut sink,
+        &mut stream,
+        |frame| match frame {
+            AgentFrame::Auth { token } => Some(token),
+            AgentFrame::Typing { .. } => None,
+        },
+        |error| AgentEvent::Error { error },
+    )
+    .await;
+    let Some(token) = first else {
+        return;
     };
     let events = state.hub.subscribe();
     let agent = match auth::signed_in_agent(&state, &token).await {
