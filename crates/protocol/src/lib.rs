@@ -158,6 +158,9 @@ pub struct StartSession {
     pub phone: String,
     #[serde(default)]
     pub email: Option<String>,
+    /// What the chat is about, when the host page knows (an order, a ticket).
+    #[serde(default)]
+    pub regarding: Option<String>,
 }
 
 /// The answer to [`StartSession`]: the session and the bearer token that opens it.
@@ -211,7 +214,7 @@ pub struct AgentSession {
     pub to: Contact,
 }
 
-/// `PUT /api/v1/agent/sessions/{id}/regarding`.
+/// `PUT /api/v1/agent/sessions/{id}/regarding` and `PUT /api/v1/session/regarding`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetRegarding {

@@ -44,6 +44,10 @@ pub async fn start_session(
         None | Some("") => None,
         Some(email) => field(&mut fields, "email", Email::parse(email)),
     };
+    let regarding = match details.regarding.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => field(&mut fields, "regarding", Regarding::parse(text)),
+    };
     let (Some(name), Some(phone)) = (name, phone) else {
         return Err(ApiError::fields(fields));
     };
@@ -71,6 +75,7 @@ pub async fn start_session(
             started_at: now,
             ends_at: now.checked_add_signed(channel.window()),
             inactive_at: channel.inactive_at(now),
+            regarding: regarding.map(|regarding| regarding.as_str().to_owned()),
         })
         .await?;
     let session = view(state, &record).await?;

@@ -109,9 +109,17 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then lets open requests finish.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes (tests stop and restart a server this way).
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let sweeper = tokio::spawn(sweep(self.state.clone(), self.sweep_interval));
         let served = axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(stop)
             .await
             .context("serving HTTP");
         sweeper.abort();

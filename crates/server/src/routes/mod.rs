@@ -10,6 +10,7 @@ use axum::{
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     services::{ServeDir, ServeFile},
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 use utoipa::OpenApi;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             get(visitor::messages).post(visitor::send),
         )
         .route("/session/end", post(visitor::end))
+        .route("/session/regarding", put(visitor::regarding))
         .route("/session/events", get(events::visitor))
         .route("/agent/login", post(agent::login))
         .route("/agent/logout", post(agent::logout))
@@ -67,12 +69,20 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/events", get(events::agent))
         .fallback(site::api_not_found);
 
+    // The widget's files keep fixed names (the loader imports them by name), so browsers must
+    // revalidate them on each load; ServeDir answers with 304 while they are unchanged.
+    let widget = Router::new()
+        .route_service("/widget.js", ServeFile::new(widget_dir.join("widget.js")))
+        .nest_service("/widget", ServeDir::new(widget_dir))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ));
     let mut router = Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(site::openapi))
         .route("/healthz", get(site::healthz))
-        .route_service("/widget.js", ServeFile::new(widget_dir.join("widget.js")))
-        .nest_service("/widget", ServeDir::new(widget_dir));
+        .merge(widget);
     if state.demo {
         router = router.route("/", get(site::demo_page));
     }
@@ -106,6 +116,7 @@ fn cors(state: &AppState) -> CorsLayer {
         visitor::messages,
         visitor::send,
         visitor::end,
+        visitor::regarding,
         events::visitor,
         agent::login,
         agent::logout,

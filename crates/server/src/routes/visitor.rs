@@ -8,7 +8,7 @@ use axum::{
 };
 use palaver_protocol::{
     ChannelInfo, ErrorBody, Message, MessagePage, SendMessage, Session, SessionCreated,
-    StartSession,
+    SetRegarding, StartSession,
 };
 use serde::Deserialize;
 
@@ -161,6 +161,20 @@ pub async fn send(
         StatusCode::OK
     };
     Ok((status, Json(appended.message)))
+}
+
+/// The host page says what the chat is about (`Palaver.setRegarding`); `null` clears it.
+#[utoipa::path(put, path = "/api/v1/session/regarding", tag = "visitor",
+    security(("session_token" = [])), request_body = SetRegarding,
+    responses((status = 200, body = Session), (status = 401, body = ErrorBody),
+        (status = 410, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn regarding(
+    State(state): State<AppState>,
+    Visitor(record): Visitor,
+    ApiJson(body): ApiJson<SetRegarding>,
+) -> Result<Json<Session>, ApiError> {
+    let updated = chat::set_regarding(&state, &record, body.regarding).await?;
+    Ok(Json(chat::view(&state, &updated).await?))
 }
 
 /// The visitor ends the chat (rule 5); it then takes no more messages.

@@ -94,6 +94,7 @@ pub struct NewSession {
     pub started_at: DateTime<Utc>,
     pub ends_at: Option<DateTime<Utc>>,
     pub inactive_at: Option<DateTime<Utc>>,
+    pub regarding: Option<String>,
 }
 
 /// A visitor's details as given in the form, already parsed.

@@ -280,7 +280,7 @@ impl Store for SqliteStore {
         let id = Uuid::new_v4();
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, contact_id, channel, mode, state, started_at, \
-               ends_at, inactive_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+               ends_at, inactive_at, regarding) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
         )
         .bind(id.to_string())
         .bind(&new.token_hash)
@@ -290,6 +290,7 @@ impl Store for SqliteStore {
         .bind(millis(new.started_at))
         .bind(new.ends_at.map(millis))
         .bind(new.inactive_at.map(millis))
+        .bind(&new.regarding)
         .execute(&self.pool)
         .await
         .context("creating a session")?;

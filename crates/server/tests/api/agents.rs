@@ -200,6 +200,66 @@ async fn an_agent_sets_and_clears_what_a_session_is_regarding() {
 }
 
 #[tokio::test]
+async fn the_host_page_can_say_what_the_chat_is_about() {
+    let app = spawn_app().await;
+    let ada = app.agent("ada").await;
+    let details = json!({"name": "Grace", "phone": "020 7946 0958", "regarding": "Order #1042"});
+    let created: palaver_protocol::SessionCreated =
+        expect_json(app.start("support", details).await, StatusCode::CREATED).await;
+    assert_eq!(created.session.regarding.as_deref(), Some("Order #1042"));
+
+    let moved: palaver_protocol::Session = expect_json(
+        app.client
+            .put(format!("{}/api/v1/session/regarding", app.address))
+            .bearer_auth(&created.token)
+            .json(&json!({"regarding": "Ticket 77"}))
+            .send()
+            .await
+            .expect("sent"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(moved.regarding.as_deref(), Some("Ticket 77"));
+    let seen: AgentSession = expect_json(
+        app.agent_get(&ada, &format!("/sessions/{}", created.session.id))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(seen.session.regarding.as_deref(), Some("Ticket 77"));
+
+    let markup = json!({"name": "Alan", "phone": "020 7946 0959", "regarding": "<b>x</b>"});
+    let refused = expect_error(
+        app.start("support", markup).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(refused["fields"]["regarding"].is_string());
+}
+
+#[tokio::test]
+async fn the_widget_files_are_revalidated_on_every_load_and_open_to_allowed_origins() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/widget.js", app.address))
+        .header(reqwest::header::ORIGIN, "https://shop.example")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[reqwest::header::CACHE_CONTROL],
+        "no-cache"
+    );
+    assert_eq!(
+        response.headers()[reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://shop.example"
+    );
+    assert_eq!(response.text().await.expect("body"), crate::helpers::LOADER);
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_agents_token_at_once() {
     let app = spawn_app().await;
     let ada = app.agent("ada").await;

@@ -49,6 +49,9 @@ thu = "09:00-17:00"
 fri = "09:00-17:00"
 "#;
 
+/// What the test server serves as the widget's loader.
+pub const LOADER: &str = "/* the widget loader */";
+
 pub struct TestApp {
     pub address: String,
     pub port: u16,
@@ -64,6 +67,9 @@ pub async fn spawn_app() -> TestApp {
     let channels = dir.path().join("channels.toml");
     std::fs::write(&channels, CHANNELS).expect("write channels");
     let database_url = format!("sqlite://{}", dir.path().join("palaver.db").display());
+    let widget_dir = dir.path().join("widget");
+    std::fs::create_dir(&widget_dir).expect("widget dir");
+    std::fs::write(widget_dir.join("widget.js"), LOADER).expect("write the loader");
     let args = [
         "palaver-server",
         "--listen",
@@ -73,7 +79,7 @@ pub async fn spawn_app() -> TestApp {
         "--channels",
         &channels.display().to_string(),
         "--widget-dir",
-        &dir.path().join("no-widget").display().to_string(),
+        &widget_dir.display().to_string(),
         "--sweep-interval",
         "20ms",
     ];

@@ -129,6 +129,7 @@ fn live_session(contact: &Contact, channel: &str, started_at: DateTime<Utc>) -> 
         started_at,
         ends_at: Some(started_at + Duration::days(1)),
         inactive_at: None,
+        regarding: None,
     }
 }
 
@@ -346,6 +347,7 @@ async fn a_session_round_trips_every_field(store: Arc<dyn Store>) -> anyhow::Res
             started_at: minute(0),
             ends_at: Some(minute(DAY)),
             inactive_at: Some(minute(5)),
+            regarding: Some("Order #1042".into()),
         })
         .await?;
     let expected = SessionRecord {
@@ -359,7 +361,7 @@ async fn a_session_round_trips_every_field(store: Arc<dyn Store>) -> anyhow::Res
         ended_at: None,
         end_reason: None,
         inactive_at: Some(minute(5)),
-        regarding: None,
+        regarding: Some("Order #1042".into()),
         agent: None,
         joined_at: None,
         last_seq: 0,
