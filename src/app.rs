@@ -1,25 +1,97 @@
-//! The root component: provides the widget's context once and composes the launcher and the
-//! panel.
+//! The root component: reads the settings, starts the chat connection, provides both as
+//! context once, wires the host page's commands, and composes the launcher and the panel.
+//! It also moves focus: into the panel when it opens, back to the launcher when it closes.
 
-use leptos::prelude::*;
+use leptos::{ev, html, prelude::*};
+use wasm_bindgen::JsCast;
 
-use crate::WidgetConfig;
-use crate::components::launcher::Launcher;
-use crate::components::panel::Panel;
+use crate::{
+    WidgetConfig,
+    bridge::{Bridge, Command},
+    components::{launcher::Launcher, panel::Panel},
+    config::Position,
+    connection::{ChatOptions, use_chat_connection},
+    i18n::Texts,
+};
+
+/// Whether the panel is open; shared by the launcher, the panel and the host page's commands.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    pub open: RwSignal<bool>,
+}
 
 /// The whole widget: a launcher button in the corner of the page and the chat panel it opens.
 #[component]
 pub fn App(
-    /// The settings from the embed tag; every component below reads them with
-    /// `expect_context::<WidgetConfig>()`.
+    /// The settings from the embed tag.
     config: WidgetConfig,
+    /// The host element's event bridge to `window.Palaver`; none when mounted without the
+    /// loader (tests).
+    #[prop(optional)]
+    bridge: Bridge,
 ) -> impl IntoView {
-    provide_context(config);
+    let texts = Texts::for_language(config.language);
     let open = RwSignal::new(false);
+    let chat = use_chat_connection(&config, bridge.clone(), ChatOptions { open });
+    provide_context(texts);
+    provide_context(chat);
+    provide_context(Ui { open });
+    bridge.listen(move |command| match command {
+        Command::Open => open.set(true),
+        Command::Close => open.set(false),
+        Command::Toggle => open.update(|open| *open = !*open),
+        Command::SetRegarding(regarding) => chat.set_regarding(regarding),
+        Command::Reset => chat.reset(),
+    });
+
+    let launcher = NodeRef::<html::Button>::new();
+    let panel = NodeRef::<html::Section>::new();
+    Effect::new(move |was_open: Option<bool>| {
+        let is_open = open.get();
+        if was_open.is_some_and(|was_open| was_open != is_open) {
+            bridge.emit(if is_open { "open" } else { "close" }, &());
+            request_animation_frame(move || {
+                let target = if is_open {
+                    panel
+                        .get_untracked()
+                        .and_then(|panel| {
+                            panel
+                                .query_selector("[data-focus-first]:not([hidden] *)")
+                                .ok()
+                                .flatten()
+                        })
+                        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+                } else {
+                    launcher.get_untracked().map(|launcher| launcher.into())
+                };
+                if let Some(target) = target {
+                    let _ = target.focus();
+                }
+            });
+        }
+        is_open
+    });
+    let on_keydown = move |event: ev::KeyboardEvent| {
+        if event.key() == "Escape" && open.get_untracked() {
+            open.set(false);
+        }
+    };
+    // A custom property only: the value was checked not to close the declaration.
+    let style = config
+        .color
+        .map(|color| format!("--palaver-accent: {color}; --palaver-accent-dark: {color}"));
     view! {
-        <div class="palaver">
-            <Panel open=open />
-            <Launcher open=open />
+        <div
+            class="palaver"
+            class:left=config.position == Position::Left
+            style=style
+            on:keydown=on_keydown
+        >
+            <Panel node_ref=panel />
+            <Launcher node_ref=launcher />
+            <div class="visually-hidden" aria-live="polite" data-testid="live-region">
+                {move || chat.announcement.get()}
+            </div>
         </div>
     }
 }
@@ -46,10 +118,7 @@ mod tests {
             .expect("the test page has a body")
             .append_child(&node)
             .expect("append");
-        let config = WidgetConfig {
-            channel: "demo".into(),
-            server: "http://127.0.0.1:8080".into(),
-        };
+        let config = WidgetConfig::new("demo", "http://127.0.0.1:9");
         leptos::mount::mount_to(node.clone(), move || view! { <App config/> }).forget();
         node
     }

@@ -12,20 +12,67 @@ pub struct WidgetConfig {
     /// The server's base URL, without a trailing slash: the tag's `data-server`, or else the
     /// origin the loader script was served from.
     pub server: String,
+    /// The brand colour (`data-color`), any CSS colour; the default blue when absent.
+    pub color: Option<String>,
+    /// Which corner the widget sits in (`data-position`).
+    pub position: Position,
+    /// The language of the widget's own words (`data-language`).
+    pub language: Language,
+}
+
+/// The corner of the page the widget sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Position {
+    #[default]
+    Right,
+    Left,
+}
+
+/// The languages the widget speaks; see [`crate::i18n`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    English,
+    French,
 }
 
 impl WidgetConfig {
-    /// Reads the settings from the host element's `data-channel` and `data-server`.
+    /// A configuration with the defaults for everything but channel and server.
+    pub fn new(channel: impl Into<String>, server: impl Into<String>) -> Self {
+        Self {
+            channel: channel.into(),
+            server: server.into(),
+            color: None,
+            position: Position::Right,
+            language: Language::English,
+        }
+    }
+
+    /// Reads the settings from the host element's `data-*` attributes.
     pub fn from_host(host: &Element) -> Result<Self, String> {
-        let read = |name: &str| {
+        let optional = |name: &str| {
             host.get_attribute(name)
                 .map(|value| value.trim().to_owned())
                 .filter(|value| !value.is_empty())
-                .ok_or_else(|| format!("the host element has no {name} attribute"))
+        };
+        let read = |name: &str| {
+            optional(name).ok_or_else(|| format!("the host element has no {name} attribute"))
         };
         Ok(Self {
             channel: read("data-channel")?,
             server: read("data-server")?.trim_end_matches('/').to_owned(),
+            // The value lands in a CSS custom property; refuse anything that could end the
+            // declaration and start another.
+            color: optional("data-color")
+                .filter(|color| !color.contains([';', '{', '}', '<', '>', '"', '\\'])),
+            position: match optional("data-position").as_deref() {
+                Some("left") => Position::Left,
+                _ => Position::Right,
+            },
+            language: match optional("data-language").as_deref() {
+                Some(lang) if lang.starts_with("fr") => Language::French,
+                _ => Language::English,
+            },
         })
     }
 }
@@ -54,11 +101,30 @@ mod tests {
         ]);
         assert_eq!(
             WidgetConfig::from_host(&host),
-            Ok(WidgetConfig {
-                channel: "demo".into(),
-                server: "https://chat.example".into()
-            })
+            Ok(WidgetConfig::new("demo", "https://chat.example"))
         );
+    }
+
+    #[wasm_bindgen_test]
+    fn reads_colour_position_and_language_and_drops_a_colour_that_could_inject_css() {
+        let host = host_with(&[
+            ("data-channel", "demo"),
+            ("data-server", "https://chat.example"),
+            ("data-color", "#0a7d55"),
+            ("data-position", "left"),
+            ("data-language", "fr-CA"),
+        ]);
+        let config = WidgetConfig::from_host(&host).expect("valid");
+        assert_eq!(config.color.as_deref(), Some("#0a7d55"));
+        assert_eq!(config.position, super::Position::Left);
+        assert_eq!(config.language, super::Language::French);
+
+        let host = host_with(&[
+            ("data-channel", "demo"),
+            ("data-server", "https://chat.example"),
+            ("data-color", "red; background: url(x)"),
+        ]);
+        assert_eq!(WidgetConfig::from_host(&host).expect("valid").color, None);
     }
 
     #[wasm_bindgen_test]

