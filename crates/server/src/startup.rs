@@ -4,7 +4,7 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     auth, chat,
@@ -25,6 +25,17 @@ pub struct AppState {
     pub agent_token_ttl: Duration,
     pub widget_dir: PathBuf,
     pub demo: bool,
+    /// Turns `true` when the server begins to stop.
+    stopping: Arc<watch::Sender<bool>>,
+}
+
+impl AppState {
+    /// Completes when the server begins to stop; long-lived work (sockets) ends then.
+    pub async fn stopping(&self) {
+        let mut stopping = self.stopping.subscribe();
+        // An error means the sender is gone, which also means stopping.
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+    }
 }
 
 pub struct Application {
@@ -90,6 +101,7 @@ impl Application {
             agent_token_ttl: config.agent_token_ttl,
             widget_dir: config.widget_dir,
             demo: config.demo,
+            stopping: Arc::new(watch::Sender::new(false)),
         };
         Ok(Self {
             listener,
@@ -118,8 +130,12 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sweeper = tokio::spawn(sweep(self.state.clone(), self.sweep_interval));
+        let stopping = self.state.stopping.clone();
         let served = axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(stop)
+            .with_graceful_shutdown(async move {
+                stop.await;
+                stopping.send_replace(true);
+            })
             .await
             .context("serving HTTP");
         sweeper.abort();

@@ -140,6 +140,7 @@ async fn visitor_socket(state: AppState, socket: WebSocket) {
         }
     };
     let session_id = record.id;
+    let state_for_stop = state.clone();
     let sending = tokio::spawn(visitor_send(state.clone(), sink, events, record, after_seq));
     let receiving = tokio::spawn(async move {
         while let Some(frame) = next_frame::<VisitorFrame>(&mut stream).await {
@@ -152,16 +153,24 @@ async fn visitor_socket(state: AppState, socket: WebSocket) {
             }
         }
     });
-    run_until_either_ends(sending, receiving).await;
+    run_until_either_ends(&state_for_stop, sending, receiving).await;
 }
 
+/// Waits until the socket's sending or receiving task ends, or the server stops (so that
+/// clients reconnect to whichever server runs next), then stops the other.
 async fn run_until_either_ends(
+    state: &AppState,
     mut sending: tokio::task::JoinHandle<()>,
     mut receiving: tokio::task::JoinHandle<()>,
 ) {
+    let stopping = state.stopping();
     tokio::select! {
         _ = &mut sending => receiving.abort(),
         _ = &mut receiving => sending.abort(),
+        () = stopping => {
+            sending.abort();
+            receiving.abort();
+        }
     }
 }
 
@@ -319,6 +328,7 @@ async fn agent_socket(state: AppState, socket: WebSocket) {
     {
         return;
     }
+    let state_for_stop = state.clone();
     let sending = tokio::spawn(agent_send(sink, events));
     let receiving = tokio::spawn(async move {
         while let Some(frame) = next_frame::<AgentFrame>(&mut stream).await {
@@ -327,7 +337,7 @@ async fn agent_socket(state: AppState, socket: WebSocket) {
             }
         }
     });
-    run_until_either_ends(sending, receiving).await;
+    run_until_either_ends(&state_for_stop, sending, receiving).await;
 }
 
 async fn agent_typing(state: &AppState, agent: &AgentRef, session_id: Uuid, typing: bool) {

@@ -59,6 +59,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
     pub database_url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: TempDir,
 }
 
@@ -90,7 +91,10 @@ pub async fn spawn_app() -> TestApp {
         .expect("the server builds");
     let port = app.port();
     let store = app.store();
-    tokio::spawn(app.run_until_stopped());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
@@ -98,6 +102,7 @@ pub async fn spawn_app() -> TestApp {
         clock,
         store,
         database_url,
+        stop: Some(stop),
         _dir: dir,
     }
 }
@@ -109,6 +114,13 @@ pub struct TestAgent {
 }
 
 impl TestApp {
+    /// Stops the server as a deploy or a shutdown would.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     pub fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
     }

@@ -160,6 +160,22 @@ async fn a_reconnecting_client_receives_exactly_what_it_missed_then_new_messages
 }
 
 #[tokio::test]
+async fn stopping_the_server_closes_open_streams_so_clients_reconnect_to_the_next_one() {
+    let mut app = spawn_app().await;
+    let created = app.start_ok("support", "Grace", "020 7946 0958").await;
+    let mut socket = app.visitor_socket(&created.token, 0).await;
+    assert!(matches!(
+        socket.next_visitor_event().await,
+        VisitorEvent::Ready { .. }
+    ));
+    app.stop();
+    assert!(
+        socket.closes().await,
+        "an open stream does not hold the server up"
+    );
+}
+
+#[tokio::test]
 async fn a_session_token_opens_its_own_session_only() {
     let app = spawn_app().await;
     let grace = app.start_ok("support", "Grace", "020 7946 0958").await;
