@@ -79,7 +79,7 @@ pub fn Panel(
                     view! {
                         <MessageList />
                         <div class="ended" data-testid="chat-ended">
-                            <p>{texts.ended(reason)}</p>
+                            <p data-testid="ended-reason">{texts.ended(reason)}</p>
                             <button
                                 type="button"
                                 class="primary"

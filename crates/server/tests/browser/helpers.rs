@@ -7,24 +7,42 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result, bail};
+use chrono::Utc;
 use clap::Parser;
 use fantoccini::{Client, ClientBuilder};
-use palaver_server::{Application, Config};
+use palaver_protocol::{AgentSession, AgentToken, Message, MessagePage};
+use palaver_server::{Application, Config, clock::ManualClock};
 use serde_json::json;
 use tempfile::TempDir;
+use tokio::sync::oneshot;
+use uuid::Uuid;
 
 /// How long a condition may take before a test gives up on it.
-const DEADLINE: Duration = Duration::from_secs(20);
+const DEADLINE: Duration = Duration::from_secs(30);
 /// How often a condition is checked again.
 const POLL: Duration = Duration::from_millis(100);
 
 /// A running server and the chromedriver that drives a browser at it.
 pub struct TestApp {
     port: u16,
+    database_url: String,
+    widget_dir: PathBuf,
+    /// The server's clock, which tests move instead of waiting.
+    pub clock: Arc<ManualClock>,
+    server: tokio::sync::Mutex<Option<Running>>,
+    pub client: reqwest::Client,
     chromedriver: ChromeDriver,
     /// Holds the database and the browser profile; removed when the test ends.
     dir: TempDir,
+}
+
+/// A server task and the switch that stops it.
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl TestApp {
@@ -36,27 +54,135 @@ impl TestApp {
             "sqlite://{}?mode=rwc",
             dir.path().join("palaver.db").display()
         );
+        let mut app = Self {
+            port: 0,
+            database_url,
+            widget_dir,
+            clock: Arc::new(ManualClock::new(Utc::now())),
+            server: tokio::sync::Mutex::new(None),
+            client: reqwest::Client::new(),
+            chromedriver: ChromeDriver::start().await,
+            dir,
+        };
+        app.port = app.start_server().await;
+        app
+    }
+
+    /// Starts the server, on the same port and database when it ran before; answers the port.
+    pub async fn start_server(&self) -> u16 {
+        let listen = format!("127.0.0.1:{}", self.port);
         let config = Config::try_parse_from([
             "palaver-server",
             "--listen",
-            "127.0.0.1:0",
+            &listen,
             "--database-url",
-            &database_url,
+            &self.database_url,
             "--widget-dir",
-            &widget_dir.display().to_string(),
+            &self.widget_dir.display().to_string(),
             "--demo",
+            "--sweep-interval",
+            "50ms",
         ])
         .expect("a valid server configuration");
-        let app = Application::build(config).await.expect("build the server");
+        let app = Application::build_with_clock(config, self.clock.clone())
+            .await
+            .expect("build the server");
         let port = app.port();
-        tokio::spawn(app.run_until_stopped());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        *self.server.lock().await = Some(Running { stop, task });
+        port
+    }
 
-        let chromedriver = ChromeDriver::start().await;
-        Self {
-            port,
-            chromedriver,
-            dir,
+    /// Stops the server as an outage would: open streams drop and the port stops answering.
+    pub async fn stop_server(&self) {
+        let running = self.server.lock().await.take();
+        if let Some(running) = running {
+            let _ = running.stop.send(());
+            running
+                .task
+                .await
+                .expect("the server task ends")
+                .expect("the server stops cleanly");
         }
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Signs in the demo agent (created by `--demo`) and returns its token.
+    pub async fn agent_token(&self) -> String {
+        let login: AgentToken = self
+            .client
+            .post(self.url("/api/v1/agent/login"))
+            .json(&json!({"name": "demo", "password": "demo"}))
+            .send()
+            .await
+            .expect("sign in")
+            .json()
+            .await
+            .expect("a token");
+        login.token
+    }
+
+    /// The inbox, as the agent API lists it, newest first.
+    pub async fn inbox(&self, token: &str) -> Vec<AgentSession> {
+        self.client
+            .get(self.url("/api/v1/agent/sessions"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("list sessions")
+            .json()
+            .await
+            .expect("sessions")
+    }
+
+    /// Every message of a session, as the agent reads it.
+    pub async fn transcript(&self, token: &str, session: Uuid) -> Vec<Message> {
+        let page: MessagePage = self
+            .client
+            .get(self.url(&format!(
+                "/api/v1/agent/sessions/{session}/messages?limit=200"
+            )))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("read messages")
+            .json()
+            .await
+            .expect("a page");
+        page.messages
+    }
+
+    /// The agent replies in a session.
+    pub async fn reply(&self, token: &str, session: Uuid, body: &str) {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/v1/agent/sessions/{session}/messages")))
+            .bearer_auth(token)
+            .json(&json!({"client_msg_id": Uuid::new_v4().to_string(), "body": body}))
+            .send()
+            .await
+            .expect("reply");
+        assert!(response.status().is_success(), "the reply is accepted");
+    }
+
+    /// The agent ends a session.
+    pub async fn end_as_agent(&self, token: &str, session: Uuid) {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/v1/agent/sessions/{session}/end")))
+            .bearer_auth(token)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("end");
+        assert!(response.status().is_success(), "the end is accepted");
     }
 
     /// The server's URL for `path`.
@@ -180,5 +306,144 @@ impl Drop for ChromeDriver {
         // Ignored: the process may already have exited; nothing else is left to do.
         let _ = self.process.kill();
         let _ = self.process.wait();
+    }
+}
+
+/// The widget on the page, reached inside its shadow root.
+pub struct Widget<'a> {
+    browser: &'a Client,
+}
+
+/// A script prefix that finds the widget's shadow root (`root`), or answers `null`.
+const IN_WIDGET: &str = "const root = document.getElementById('palaver-widget')?.shadowRoot; \
+                         if (!root) { return null; }";
+
+impl<'a> Widget<'a> {
+    pub fn new(browser: &'a Client) -> Self {
+        Self { browser }
+    }
+
+    /// Runs `body` with `root` bound to the widget's shadow root; `arguments[0]` is `arg`.
+    pub async fn query(&self, body: &str, arg: &str) -> Result<serde_json::Value> {
+        let script = format!("{IN_WIDGET} {body}");
+        Ok(self.browser.execute(&script, vec![json!(arg)]).await?)
+    }
+
+    /// The element with this `data-testid`, once it is shown.
+    pub async fn find(&self, testid: &str) -> Result<fantoccini::elements::Element> {
+        wait_for(&format!("[data-testid={testid}] to be shown"), async || {
+            let host = self
+                .browser
+                .find(fantoccini::Locator::Id("palaver-widget"))
+                .await
+                .ok()?;
+            let root = host.shadow_root().await.ok()?;
+            let element = root
+                .find(fantoccini::Locator::Css(&format!("[data-testid={testid}]")))
+                .await
+                .ok()?;
+            element.is_displayed().await.ok()?.then_some(element)
+        })
+        .await
+    }
+
+    /// Clicks the element, finding it again if the widget replaced it meanwhile (the
+    /// loader's launcher gives way to the widget's own).
+    pub async fn click(&self, testid: &str) -> Result<()> {
+        wait_for(&format!("a click on [data-testid={testid}]"), async || {
+            self.find(testid).await.ok()?.click().await.ok()
+        })
+        .await
+    }
+
+    /// Replaces the text of an input or textarea.
+    pub async fn fill(&self, testid: &str, text: &str) -> Result<()> {
+        wait_for(&format!("typing into [data-testid={testid}]"), async || {
+            let field = self.find(testid).await.ok()?;
+            field.clear().await.ok()?;
+            field.send_keys(text).await.ok()
+        })
+        .await
+    }
+
+    /// The text of the element with this `data-testid`, or "" when it is absent.
+    pub async fn text(&self, testid: &str) -> Result<String> {
+        let text = self
+            .query(
+                "const el = root.querySelector(`[data-testid=${arguments[0]}]`); \
+                 return el ? el.textContent.trim() : '';",
+                testid,
+            )
+            .await?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Waits until the element's text is `expected`.
+    pub async fn wait_text(&self, testid: &str, expected: &str) -> Result<()> {
+        wait_for(
+            &format!("[data-testid={testid}] to read {expected:?}"),
+            async || (self.text(testid).await.ok()? == expected).then_some(()),
+        )
+        .await
+    }
+
+    /// The conversation as shown: (sender, status, text) per row.
+    pub async fn messages(&self) -> Result<Vec<(String, String, String)>> {
+        let rows = self
+            .query(
+                "return [...root.querySelectorAll('[data-testid=message]')].map(row => \
+                 [row.dataset.sender, row.dataset.status, \
+                  row.querySelector('[data-testid=message-body]').textContent]);",
+                "",
+            )
+            .await?;
+        Ok(serde_json::from_value(rows).unwrap_or_default())
+    }
+
+    /// Waits until the conversation shows exactly these (sender, status, text) rows.
+    pub async fn wait_messages(&self, expected: &[(&str, &str, &str)]) -> Result<()> {
+        let expected: Vec<(String, String, String)> = expected
+            .iter()
+            .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+            .collect();
+        let mut last = Vec::new();
+        let waited = wait_for("the conversation", async || {
+            last = self.messages().await.ok()?;
+            (last == expected).then_some(())
+        })
+        .await;
+        waited.with_context(|| format!("expected {expected:?}, the widget shows {last:?}"))
+    }
+
+    /// Opens the chat with the launcher, as a visitor would.
+    pub async fn open(&self) -> Result<()> {
+        self.click("launcher").await?;
+        wait_for("the panel to open", async || {
+            let open = self
+                .query(
+                    "const panel = root.querySelector('[data-testid=panel]'); \
+                     return !!panel && !panel.hidden;",
+                    "",
+                )
+                .await
+                .ok()?;
+            (open == json!(true)).then_some(())
+        })
+        .await
+    }
+
+    /// Fills in the details form and starts the chat.
+    pub async fn start_chat(&self, name: &str, phone: &str) -> Result<()> {
+        self.fill("input-name", name).await?;
+        self.fill("input-phone", phone).await?;
+        self.click("start-chat").await?;
+        self.find("composer-input").await?;
+        Ok(())
+    }
+
+    /// Types a message and presses Enter.
+    pub async fn say(&self, text: &str) -> Result<()> {
+        self.fill("composer-input", &format!("{text}\u{E007}"))
+            .await
     }
 }
