@@ -2,8 +2,10 @@
 //! session, sending, joining, ending, the queue, and closing sessions whose time is up.
 //! Every change is written to the store first and published to the hub after.
 
+use std::collections::HashMap;
+
 use palaver_protocol::{
-    AgentRef, AgentSession, ChannelMode, EndReason, QueueStatus, SendMessage, Session,
+    AgentRef, AgentSession, ChannelMode, Contact, EndReason, QueueStatus, SendMessage, Session,
     SessionCreated, SessionState, StartSession,
 };
 use uuid::Uuid;
@@ -124,29 +126,78 @@ pub async fn agent_view(state: &AppState, record: &SessionRecord) -> anyhow::Res
     Ok(AgentSession { session, to })
 }
 
-/// Live mode rule 6: where a queued visitor stands, and how long they may wait.
+/// Live mode rule 6: a channel's queue as of now, oldest first, and the wait per place.
+struct ChannelQueue {
+    order: Vec<SessionRecord>,
+    per_visitor: u64,
+}
+
+impl ChannelQueue {
+    async fn load(state: &AppState, channel_id: &str) -> anyhow::Result<Self> {
+        let now = state.clock.now();
+        Ok(Self {
+            order: state.store.queued_sessions(channel_id, now).await?,
+            per_visitor: wait_per_visitor(state, channel_id).await?,
+        })
+    }
+
+    /// Where a session stands, and how long its visitor may wait.
+    fn status(&self, session_id: Uuid) -> Option<QueueStatus> {
+        let index = self
+            .order
+            .iter()
+            .position(|queued| queued.id == session_id)?;
+        let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        Some(QueueStatus {
+            position,
+            estimated_wait_seconds: self.per_visitor.saturating_mul(u64::from(position)),
+        })
+    }
+}
+
+/// Whether a session has a place in the queue as of now.
+fn is_queued(state: &AppState, record: &SessionRecord) -> bool {
+    record.mode == ChannelMode::Live && record.state_at(state.clock.now()) == SessionState::Queued
+}
+
 async fn queue_status(
     state: &AppState,
     record: &SessionRecord,
 ) -> anyhow::Result<Option<QueueStatus>> {
-    let now = state.clock.now();
-    if record.mode != ChannelMode::Live || record.state_at(now) != SessionState::Queued {
+    if !is_queued(state, record) {
         return Ok(None);
     }
-    let queued = state.store.queued_sessions(&record.channel, now).await?;
-    let Some(index) = queued.iter().position(|queued| queued.id == record.id) else {
-        return Ok(None);
-    };
-    let per_visitor = wait_per_visitor(state, &record.channel).await?;
-    Ok(Some(queue_at(index, per_visitor)))
+    Ok(ChannelQueue::load(state, &record.channel)
+        .await?
+        .status(record.id))
 }
 
-fn queue_at(index: usize, per_visitor: u64) -> QueueStatus {
-    let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
-    QueueStatus {
-        position,
-        estimated_wait_seconds: per_visitor.saturating_mul(u64::from(position)),
+/// Many sessions with their contacts, as agents list them; each channel's queue is read once.
+pub async fn agent_views(
+    state: &AppState,
+    rows: Vec<(SessionRecord, Contact)>,
+) -> anyhow::Result<Vec<AgentSession>> {
+    let mut queues: HashMap<String, ChannelQueue> = HashMap::new();
+    let now = state.clock.now();
+    let mut views = Vec::with_capacity(rows.len());
+    for (record, to) in rows {
+        let queue = if is_queued(state, &record) {
+            if !queues.contains_key(&record.channel) {
+                let queue = ChannelQueue::load(state, &record.channel).await?;
+                queues.insert(record.channel.clone(), queue);
+            }
+            queues
+                .get(&record.channel)
+                .and_then(|queue| queue.status(record.id))
+        } else {
+            None
+        };
+        views.push(AgentSession {
+            session: record.view(now, queue),
+            to,
+        });
     }
+    Ok(views)
 }
 
 /// The mean wait of the channel's recently joined sessions, or the channel's assumption
@@ -166,19 +217,14 @@ async fn wait_per_visitor(state: &AppState, channel_id: &str) -> anyhow::Result<
 
 /// Tells every visitor still queued on `channel_id` their new place.
 async fn publish_queue(state: &AppState, channel_id: &str) -> anyhow::Result<()> {
-    let queued = state
-        .store
-        .queued_sessions(channel_id, state.clock.now())
-        .await?;
-    if queued.is_empty() {
-        return Ok(());
-    }
-    let per_visitor = wait_per_visitor(state, channel_id).await?;
-    for (index, record) in queued.iter().enumerate() {
-        state.hub.publish(Event::Queue {
-            session_id: record.id,
-            queue: queue_at(index, per_visitor),
-        });
+    let queue = ChannelQueue::load(state, channel_id).await?;
+    for record in &queue.order {
+        if let Some(status) = queue.status(record.id) {
+            state.hub.publish(Event::Queue {
+                session_id: record.id,
+                queue: status,
+            });
+        }
     }
     Ok(())
 }

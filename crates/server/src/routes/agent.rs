@@ -109,14 +109,7 @@ pub async fn list(
         .store
         .list_sessions(&filter, state.clock.now())
         .await?;
-    let mut sessions = Vec::with_capacity(rows.len());
-    for (record, to) in rows {
-        sessions.push(AgentSession {
-            session: chat::view(&state, &record).await?,
-            to,
-        });
-    }
-    Ok(Json(sessions))
+    Ok(Json(chat::agent_views(&state, rows).await?))
 }
 
 async fn find(state: &AppState, id: Uuid) -> Result<crate::store::SessionRecord, ApiError> {
@@ -248,12 +241,10 @@ pub async fn history(
         .contact(contact_id)
         .await?
         .ok_or(ApiError::NotFound("No such contact."))?;
-    let mut sessions = Vec::new();
-    for record in state.store.contact_sessions(contact_id).await? {
-        sessions.push(AgentSession {
-            session: chat::view(&state, &record).await?,
-            to: to.clone(),
-        });
-    }
-    Ok(Json(sessions))
+    let rows = state.store.contact_sessions(contact_id).await?;
+    let rows = rows
+        .into_iter()
+        .map(|record| (record, to.clone()))
+        .collect();
+    Ok(Json(chat::agent_views(&state, rows).await?))
 }

@@ -244,6 +244,18 @@ async fn rule_6_queued_visitors_see_their_position_and_estimated_wait_update() {
     };
     assert_eq!(session.queue.map(|q| q.position), Some(2));
 
+    let inbox: Vec<AgentSession> =
+        expect_json(app.agent_get(&agent, "/sessions").await, StatusCode::OK).await;
+    let places: Vec<_> = inbox
+        .iter()
+        .map(|row| row.session.queue.map(|queue| queue.position))
+        .collect();
+    assert_eq!(
+        places,
+        [Some(2), Some(1)],
+        "agents see the same places, newest first"
+    );
+
     app.advance(Duration::seconds(90));
     expect_json::<AgentSession>(app.join(&agent, first.session.id).await, StatusCode::OK).await;
 
