@@ -362,15 +362,19 @@ impl ChatConnection {
         spawn_local(async move { chat.deliver(pending).await });
     }
 
-    fn save_outbox(&self) {
-        let pending: Vec<Pending> = self.outbox.with_untracked(|outbox| {
+    /// The messages still to deliver: the outbox less what the server refused.
+    fn undelivered(&self) -> Vec<Pending> {
+        self.outbox.with_untracked(|outbox| {
             outbox
                 .iter()
                 .filter(|outgoing| outgoing.refused.is_none())
                 .map(|outgoing| outgoing.pending.clone())
                 .collect()
-        });
-        self.stored().save_outbox(&pending);
+        })
+    }
+
+    fn save_outbox(&self) {
+        self.stored().save_outbox(&self.undelivered());
     }
 
     /// Posts one pending message. Unreachable or failing servers leave it pending for the
@@ -406,14 +410,7 @@ impl ChatConnection {
 
     /// Retries every pending message, in order.
     async fn flush(self) {
-        let pending: Vec<Pending> = self.outbox.with_untracked(|outbox| {
-            outbox
-                .iter()
-                .filter(|outgoing| outgoing.refused.is_none())
-                .map(|outgoing| outgoing.pending.clone())
-                .collect()
-        });
-        for pending in pending {
+        for pending in self.undelivered() {
             self.deliver(pending).await;
         }
     }
@@ -423,10 +420,17 @@ impl ChatConnection {
         if let Some(client_msg_id) = &message.client_msg_id
             && message.sender == Sender::Visitor
         {
-            self.outbox.update(|outbox| {
-                outbox.retain(|outgoing| &outgoing.pending.client_msg_id != client_msg_id)
-            });
-            self.save_outbox();
+            let confirmed = self
+                .outbox
+                .try_update(|outbox| {
+                    let before = outbox.len();
+                    outbox.retain(|outgoing| &outgoing.pending.client_msg_id != client_msg_id);
+                    outbox.len() != before
+                })
+                .unwrap_or(false);
+            if confirmed {
+                self.save_outbox();
+            }
         }
         let new = self
             .messages

@@ -415,6 +415,29 @@ impl<'a> Widget<'a> {
         waited.with_context(|| format!("expected {expected:?}, the widget shows {last:?}"))
     }
 
+    /// Goes to `url` and opens the chat there, as a visitor would.
+    pub async fn visit(browser: &'a Client, url: &str) -> Result<Self> {
+        browser.goto(url).await?;
+        let widget = Self::new(browser);
+        widget.open().await?;
+        Ok(widget)
+    }
+
+    /// Reloads the page and opens the chat again.
+    pub async fn reload(&self) -> Result<()> {
+        self.browser.refresh().await?;
+        self.open().await
+    }
+
+    /// The launcher's accessible label.
+    pub async fn launcher_label(&self) -> Result<serde_json::Value> {
+        self.query(
+            "return root.querySelector('[data-testid=launcher]').getAttribute('aria-label');",
+            "",
+        )
+        .await
+    }
+
     /// Opens the chat with the launcher, as a visitor would.
     pub async fn open(&self) -> Result<()> {
         self.click("launcher").await?;

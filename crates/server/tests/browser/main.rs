@@ -19,12 +19,7 @@ async fn the_demo_page_shows_the_launcher_which_opens_the_chat_panel_and_escape_
         browser.goto(&app.url("/")).await?;
         let widget = Widget::new(browser);
         widget.find("launcher").await?;
-        let label = widget
-            .query(
-                "return root.querySelector('[data-testid=launcher]').getAttribute('aria-label');",
-                "",
-            )
-            .await?;
+        let label = widget.launcher_label().await?;
         ensure!(
             label == "Chat with us",
             "the launcher has its accessible label"
@@ -65,9 +60,7 @@ async fn a_first_visit_checks_the_details_then_chats_with_an_agent_as_text_only(
     let app = TestApp::spawn().await;
     let agent = app.agent_token().await;
     app.browse(async |browser| {
-        browser.goto(&app.url("/")).await?;
-        let widget = Widget::new(browser);
-        widget.open().await?;
+        let widget = Widget::visit(browser, &app.url("/")).await?;
 
         widget.click("start-chat").await?;
         widget
@@ -168,12 +161,7 @@ async fn a_first_visit_checks_the_details_then_chats_with_an_agent_as_text_only(
         widget.click("panel-close").await?;
         app.reply(&agent, session, "Are you still there?").await;
         widget.wait_text("unread", "1").await?;
-        let label = widget
-            .query(
-                "return root.querySelector('[data-testid=launcher]').getAttribute('aria-label');",
-                "",
-            )
-            .await?;
+        let label = widget.launcher_label().await?;
         ensure!(label == "Chat with us (1 unread messages)", "{label}");
         widget.open().await?;
         widget.wait_text("unread", "").await?;
@@ -187,9 +175,7 @@ async fn a_reload_inside_the_window_resumes_the_same_session_with_its_history() 
     let app = TestApp::spawn().await;
     let agent = app.agent_token().await;
     app.browse(async |browser| {
-        browser.goto(&app.url("/")).await?;
-        let widget = Widget::new(browser);
-        widget.open().await?;
+        let widget = Widget::visit(browser, &app.url("/")).await?;
         widget.start_chat("Grace", "+44 20 7946 0958").await?;
         widget.say("First question").await?;
         widget
@@ -201,9 +187,7 @@ async fn a_reload_inside_the_window_resumes_the_same_session_with_its_history() 
         app.advance(chrono::Duration::hours(23));
         // The agent signs in again: a sign-in lasts 12 hours.
         let agent = app.agent_token().await;
-        browser.refresh().await?;
-        let widget = Widget::new(browser);
-        widget.open().await?;
+        widget.reload().await?;
         widget
             .wait_messages(&[
                 ("visitor", "sent", "First question"),
@@ -232,9 +216,7 @@ async fn a_reload_inside_the_window_resumes_the_same_session_with_its_history() 
 async fn after_the_window_the_form_returns_and_starts_a_new_session_under_the_same_contact() {
     let app = TestApp::spawn().await;
     app.browse(async |browser| {
-        browser.goto(&app.url("/")).await?;
-        let widget = Widget::new(browser);
-        widget.open().await?;
+        let widget = Widget::visit(browser, &app.url("/")).await?;
         widget.start_chat("Grace", "+44 20 7946 0958").await?;
         widget.say("Yesterday's question").await?;
         widget
@@ -242,9 +224,7 @@ async fn after_the_window_the_form_returns_and_starts_a_new_session_under_the_sa
             .await?;
 
         app.advance(chrono::Duration::hours(25));
-        browser.refresh().await?;
-        let widget = Widget::new(browser);
-        widget.open().await?;
+        widget.reload().await?;
         widget
             .wait_text(
                 "restart-notice",
@@ -279,9 +259,7 @@ async fn either_side_can_end_the_chat_and_the_visitor_can_start_again() {
     let app = TestApp::spawn().await;
     let agent = app.agent_token().await;
     app.browse(async |browser| {
-        browser.goto(&app.url("/")).await?;
-        let widget = Widget::new(browser);
-        widget.open().await?;
+        let widget = Widget::visit(browser, &app.url("/")).await?;
         widget.start_chat("Grace", "+44 20 7946 0958").await?;
         widget.click("end-chat").await?;
         widget
@@ -322,9 +300,7 @@ async fn a_message_typed_while_the_server_is_down_is_delivered_once_when_it_retu
     let app = TestApp::spawn().await;
     let agent = app.agent_token().await;
     app.browse(async |browser| {
-        browser.goto(&app.url("/")).await?;
-        let widget = Widget::new(browser);
-        widget.open().await?;
+        let widget = Widget::visit(browser, &app.url("/")).await?;
         widget.start_chat("Grace", "+44 20 7946 0958").await?;
         let session = app.inbox(&agent).await[0].session.id;
 
@@ -349,9 +325,7 @@ async fn a_message_typed_while_the_server_is_down_is_delivered_once_when_it_retu
         widget
             .wait_messages(&[("visitor", "sent", "Sent while you were away")])
             .await?;
-        browser.refresh().await?;
-        let widget = Widget::new(browser);
-        widget.open().await?;
+        widget.reload().await?;
         widget
             .wait_messages(&[("visitor", "sent", "Sent while you were away")])
             .await?;
