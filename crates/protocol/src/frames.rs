@@ -15,8 +15,14 @@ use crate::{AgentRef, AgentSession, ErrorBody, Message, QueueStatus, Sender, Ses
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorFrame {
     /// First frame. Answered by `ready`, then every message after `after_seq`, or by `error`
-    /// and a close.
-    Auth { token: String, after_seq: i64 },
+    /// and a close. `session_id` names the conversation `after_seq` counts in; a persistent
+    /// visitor whose open conversation is another one is sent all of it.
+    Auth {
+        token: String,
+        after_seq: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_id: Option<Uuid>,
+    },
     /// The visitor started or stopped typing; agents are told.
     Typing { typing: bool },
 }
@@ -25,13 +31,15 @@ pub enum VisitorFrame {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VisitorEvent {
-    /// Authenticated; the session as it stands.
-    Ready { session: Session },
+    /// Authenticated; the session as it stands. `None` for a persistent visitor with no open
+    /// conversation: their next message starts one, announced by a `session` frame.
+    Ready { session: Option<Session> },
     /// A message of the session, replayed or new, in `seq` order.
     Message { message: Message },
     /// An agent started or stopped typing.
     Typing { sender: Sender, typing: bool },
-    /// The session changed: an agent joined, it was put aside or it ended.
+    /// The session changed: an agent joined, it was put aside or it ended. For a persistent
+    /// visitor, a `session` frame with a new id is a fresh conversation replacing an ended one.
     Session { session: Session },
     /// The visitor's place in the queue changed.
     Queue { queue: QueueStatus },
@@ -77,7 +85,8 @@ mod tests {
             frame,
             VisitorFrame::Auth {
                 token: "t".into(),
-                after_seq: 3
+                after_seq: 3,
+                session_id: None,
             }
         );
         let json = serde_json::to_value(AgentFrame::Typing {

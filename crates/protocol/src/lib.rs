@@ -98,15 +98,18 @@ pub struct QueueStatus {
     pub estimated_wait_seconds: u64,
 }
 
-/// The person behind one or more sessions.
+/// The person behind one or more sessions. A live-mode contact is known by its phone number;
+/// a persistent-mode contact by the user id its site signed (`user_id`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub id: Uuid,
     pub name: String,
-    /// E.164, e.g. `+442079460958`.
-    pub phone: String,
+    /// E.164, e.g. `+442079460958`; always present for live-mode contacts.
+    pub phone: Option<String>,
     pub email: Option<String>,
+    /// The verified user id (the identity token's `sub`) of a persistent-mode contact.
+    pub user_id: Option<String>,
 }
 
 /// Who wrote a message.
@@ -169,6 +172,31 @@ pub struct StartSession {
 pub struct SessionCreated {
     pub token: String,
     pub session: Session,
+}
+
+/// `POST /api/v1/channels/{channel}/identify`: a persistent channel's visitor proves who they
+/// are with the token their site signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Identify {
+    /// A JWT signed with the channel's key: `sub`, `exp`, and optionally `name`, `email`,
+    /// `phone`, `iat`, `nbf`, `iss`, `aud`.
+    pub identity_token: String,
+}
+
+/// The answer to [`Identify`]: a bearer token for the visitor API that lasts as long as the
+/// identity token, and the contact's open conversation on the channel, if there is one.
+///
+/// With this token, the visitor API always speaks of the open conversation: the first message
+/// after an agent ended the last one starts a fresh conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Identified {
+    pub token: String,
+    /// When the token stops working: the identity token's `exp`.
+    pub expires_at: DateTime<Utc>,
+    pub contact: Contact,
+    pub session: Option<Session>,
 }
 
 /// `POST …/messages`: a message to send.
