@@ -11,7 +11,17 @@ use palaver_protocol::AgentRef;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::{error::ApiError, startup::AppState, store::SessionRecord};
+use crate::{
+    chat,
+    error::ApiError,
+    startup::AppState,
+    store::{IdentityGrant, SessionRecord},
+};
+
+/// The prefix of a live session's bearer token.
+pub const SESSION_TOKEN_PREFIX: &str = "pvs";
+/// The prefix of the bearer token a persistent channel's verified visitor gets.
+pub const IDENTITY_TOKEN_PREFIX: &str = "pvi";
 
 /// A fresh bearer token: 256 random bits, URL-safe, with a prefix saying what it opens.
 pub fn new_token(prefix: &str) -> String {
@@ -54,20 +64,46 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Looks up the session a visitor token opens, refusing unknown tokens (401) and sessions
-/// that are over (410, with the reason).
-pub async fn visitor_session(state: &AppState, token: &str) -> Result<SessionRecord, ApiError> {
-    let session = state
-        .store
-        .session_by_token(&hash_token(token))
-        .await?
-        .ok_or(ApiError::Unauthorized(
-            "This chat session is not recognised; please start a new chat.",
-        ))?;
+/// Who a visitor token speaks for.
+#[derive(Debug, Clone)]
+pub enum VisitorAccess {
+    /// A live visitor: one session, until its window ends.
+    Live(SessionRecord),
+    /// A verified visitor of a persistent channel: whichever conversation of theirs is open.
+    Verified(IdentityGrant),
+}
+
+/// Looks up what a visitor token opens, refusing unknown tokens (401), live sessions that
+/// are over (410, with the reason) and identity tokens past their expiry (401).
+pub async fn visitor_access(state: &AppState, token: &str) -> Result<VisitorAccess, ApiError> {
+    let unknown =
+        ApiError::Unauthorized("This chat session is not recognised; please start a new chat.");
+    let hash = hash_token(token);
+    if token.starts_with(IDENTITY_TOKEN_PREFIX) {
+        let grant = state.store.identity_by_token(&hash).await?.ok_or(unknown)?;
+        if grant.expires_at <= state.clock.now() {
+            return Err(chat::identity_expired(
+                "Your sign-in has expired; the page needs to sign you in again.",
+            ));
+        }
+        return Ok(VisitorAccess::Verified(grant));
+    }
+    let session = state.store.session_by_token(&hash).await?.ok_or(unknown)?;
     if let Some((_, reason)) = session.closure(state.clock.now()) {
         return Err(ApiError::SessionEnded(reason));
     }
-    Ok(session)
+    Ok(VisitorAccess::Live(session))
+}
+
+/// The session a visitor token speaks of: a live visitor's own, or a verified visitor's open
+/// conversation (404 `no_conversation` when they have none).
+pub async fn visitor_session(state: &AppState, token: &str) -> Result<SessionRecord, ApiError> {
+    match visitor_access(state, token).await? {
+        VisitorAccess::Live(record) => Ok(record),
+        VisitorAccess::Verified(grant) => chat::open_conversation(state, &grant)
+            .await?
+            .ok_or(ApiError::NoConversation),
+    }
 }
 
 /// Looks up the agent a token signs in, while it has not expired.
@@ -81,6 +117,12 @@ pub async fn signed_in_agent(state: &AppState, token: &str) -> Result<AgentRef, 
         ))
 }
 
+fn visitor_bearer(parts: &Parts) -> Result<&str, ApiError> {
+    bearer(parts).ok_or(ApiError::Unauthorized(
+        "Send the session token as `Authorization: Bearer <token>`.",
+    ))
+}
+
 /// The caller's open session, from `Authorization: Bearer <session token>`.
 pub struct Visitor(pub SessionRecord);
 
@@ -88,10 +130,22 @@ impl FromRequestParts<AppState> for Visitor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts).ok_or(ApiError::Unauthorized(
-            "Send the session token as `Authorization: Bearer <token>`.",
-        ))?;
-        visitor_session(state, token).await.map(Self)
+        visitor_session(state, visitor_bearer(parts)?)
+            .await
+            .map(Self)
+    }
+}
+
+/// The caller's access, for the requests that differ between live and verified visitors.
+pub struct VisitorCaller(pub VisitorAccess);
+
+impl FromRequestParts<AppState> for VisitorCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        visitor_access(state, visitor_bearer(parts)?)
+            .await
+            .map(Self)
     }
 }
 

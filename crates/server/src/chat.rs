@@ -1,23 +1,28 @@
 //! The chat rules of PRODUCT.md, between the HTTP handlers and the store: starting a live
-//! session, sending, joining, ending, the queue, and closing sessions whose time is up.
+//! session, a persistent channel's verified visitors and their one open conversation,
+//! sending, joining, waiting, ending, the queue, and closing sessions whose time is up.
 //! Every change is written to the store first and published to the hub after.
 
 use std::collections::HashMap;
 
 use palaver_protocol::{
-    AgentRef, AgentSession, ChannelMode, Contact, EndReason, QueueStatus, SendMessage, Session,
-    SessionCreated, SessionState, StartSession,
+    AgentRef, AgentSession, ChannelMode, Contact, EndReason, Identified, QueueStatus, SendMessage,
+    Session, SessionCreated, SessionState, StartSession,
 };
 use uuid::Uuid;
 
 use crate::{
     auth,
     config::Channel,
-    domain::{ClientMsgId, Email, MessageBody, PersonName, PhoneNumber, Regarding},
+    domain::{ClientMsgId, Email, MessageBody, PersonName, PhoneNumber, Regarding, UserId},
     error::{ApiError, FieldErrors},
     hub::Event,
+    identity::{Claims, Refusal},
     startup::AppState,
-    store::{Appended, Author, ContactDetails, NewMessage, NewSession, SessionRecord},
+    store::{
+        Appended, Author, ContactDetails, IdentityGrant, NewMessage, NewSession, SessionRecord,
+        VerifiedDetails,
+    },
 };
 
 /// How many recent waits the queue's estimate averages.
@@ -29,6 +34,12 @@ pub async fn start_session(
     channel: &Channel,
     details: StartSession,
 ) -> Result<SessionCreated, ApiError> {
+    if channel.mode == ChannelMode::Persistent {
+        return Err(ApiError::Conflict {
+            code: "identity_required",
+            message: "This chat is for signed-in visitors; the page signs you in.".into(),
+        });
+    }
     let now = state.clock.now();
     let mut fields = FieldErrors::new();
     let name = field(&mut fields, "name", PersonName::parse(&details.name));
@@ -66,16 +77,16 @@ pub async fn start_session(
         .store
         .upsert_contact(&ContactDetails { name, phone, email }, now)
         .await?;
-    let token = auth::new_token("pvs");
+    let token = auth::new_token(auth::SESSION_TOKEN_PREFIX);
     let record = state
         .store
         .create_session(NewSession {
-            token_hash: auth::hash_token(&token),
+            token_hash: Some(auth::hash_token(&token)),
             contact_id: contact.id,
             channel: channel.id.clone(),
             mode: ChannelMode::Live,
             started_at: now,
-            ends_at: now.checked_add_signed(channel.window()),
+            ends_at: channel.window_end(now),
             inactive_at: channel.inactive_at(now),
             regarding: regarding.map(|regarding| regarding.as_str().to_owned()),
         })
@@ -86,6 +97,183 @@ pub async fn start_session(
         to: contact,
     }));
     Ok(SessionCreated { token, session })
+}
+
+/// Persistent mode rule 1: a visitor proves who they are with the token their site signed,
+/// and gets a bearer token for their conversations on the channel that lasts as long.
+/// Nothing is written for a refused token.
+pub async fn identify(
+    state: &AppState,
+    channel: &Channel,
+    identity_token: &str,
+) -> Result<Identified, ApiError> {
+    let Some(key) = channel.identity.as_ref() else {
+        return Err(ApiError::Conflict {
+            code: "not_persistent",
+            message: "This chat is not for signed-in visitors; start it with your details.".into(),
+        });
+    };
+    let now = state.clock.now();
+    let claims = key
+        .verify(identity_token, now)
+        .map_err(|refusal| match refusal {
+            Refusal::Expired => identity_expired("The identity token has expired."),
+            Refusal::Invalid(message) => ApiError::IdentityRefused {
+                code: "identity_invalid",
+                message,
+            },
+        })?;
+    let expires_at = claims
+        .expires_at()
+        .ok_or_else(|| identity_expired("The identity token has expired."))?;
+    let details = verified_details(channel, &claims)?;
+    let contact = state.store.upsert_verified_contact(&details, now).await?;
+    let token = auth::new_token(auth::IDENTITY_TOKEN_PREFIX);
+    let grant = IdentityGrant {
+        contact_id: contact.id,
+        channel: channel.id.clone(),
+        expires_at,
+    };
+    state
+        .store
+        .create_identity_token(&auth::hash_token(&token), &grant, now)
+        .await?;
+    let session = match open_conversation(state, &grant).await? {
+        Some(record) => Some(view(state, &record).await?),
+        None => None,
+    };
+    Ok(Identified {
+        token,
+        expires_at,
+        contact,
+        session,
+    })
+}
+
+/// The 401 that tells the widget to ask its site for a fresh identity token.
+pub fn identity_expired(message: &str) -> ApiError {
+    ApiError::IdentityRefused {
+        code: "identity_expired",
+        message: message.to_owned(),
+    }
+}
+
+/// The signed claims, checked like anything a visitor types: a site's bug must not put
+/// markup in front of agents. Without a name, the email or the user id stands in.
+fn verified_details(channel: &Channel, claims: &Claims) -> Result<VerifiedDetails, ApiError> {
+    let mut fields = FieldErrors::new();
+    let user_id = field(&mut fields, "sub", UserId::parse(&claims.sub));
+    let email = claims
+        .email
+        .as_deref()
+        .filter(|email| !email.trim().is_empty())
+        .and_then(|email| field(&mut fields, "email", Email::parse(email)));
+    let phone = claims
+        .phone
+        .as_deref()
+        .filter(|phone| !phone.trim().is_empty())
+        .and_then(|phone| {
+            field(
+                &mut fields,
+                "phone",
+                PhoneNumber::parse(phone, channel.default_region.as_deref()),
+            )
+        });
+    let shown_name = claims
+        .name
+        .as_deref()
+        .filter(|name| !name.trim().is_empty())
+        .or(claims.email.as_deref())
+        .unwrap_or(&claims.sub);
+    let name = field(&mut fields, "name", PersonName::parse(shown_name));
+    match (user_id, name) {
+        (Some(user_id), Some(name)) if fields.is_empty() => Ok(VerifiedDetails {
+            realm: channel.id.clone(),
+            user_id,
+            name,
+            email,
+            phone,
+        }),
+        _ => Err(ApiError::Validation {
+            message: "The identity token's details need fixing by the site.".into(),
+            fields,
+        }),
+    }
+}
+
+/// The contact's open conversation as of now: one whose inactivity deadline has passed is
+/// over, even before the sweeper writes that down.
+pub async fn open_conversation(
+    state: &AppState,
+    grant: &IdentityGrant,
+) -> anyhow::Result<Option<SessionRecord>> {
+    let open = state
+        .store
+        .open_conversation(grant.contact_id, &grant.channel)
+        .await?;
+    Ok(open.filter(|record| record.closure(state.clock.now()).is_none()))
+}
+
+/// Persistent mode rules 2, 4, 6 and 7: a verified visitor's message goes into their open
+/// conversation, bringing it back from waiting, or starts a fresh one when there is none
+/// (an agent ended the last, or it closed for inactivity). Operating hours do not matter:
+/// the message waits for agents.
+pub async fn send_verified(
+    state: &AppState,
+    grant: &IdentityGrant,
+    message: SendMessage,
+) -> Result<Appended, ApiError> {
+    // Checked first: a refused message must not start or reopen anything.
+    parse_message(&message)?;
+    let channel = state
+        .channels
+        .get(&grant.channel)
+        .ok_or(ApiError::NotFound("No such channel."))?;
+    let now = state.clock.now();
+    let open = state
+        .store
+        .open_conversation(grant.contact_id, &grant.channel)
+        .await?;
+    if let Some(record) = &open
+        && let Some((at, reason)) = record.closure(now)
+    {
+        close(state, record, reason, at, None).await?;
+    }
+    let open = open.filter(|record| record.closure(now).is_none());
+    let record = match open {
+        Some(record) if record.state == SessionState::Waiting => {
+            match state.store.reopen(record.id, channel.affinity()).await? {
+                Some(reopened) => {
+                    publish_change(state, &reopened).await?;
+                    reopened
+                }
+                None => record,
+            }
+        }
+        Some(record) => record,
+        None => {
+            let (record, created) = state
+                .store
+                .start_conversation(NewSession {
+                    token_hash: None,
+                    contact_id: grant.contact_id,
+                    channel: channel.id.clone(),
+                    mode: ChannelMode::Persistent,
+                    started_at: now,
+                    ends_at: None,
+                    inactive_at: channel.inactive_at(now),
+                    regarding: None,
+                })
+                .await?;
+            if created {
+                state
+                    .hub
+                    .publish(Event::Session(agent_view(state, &record).await?));
+            }
+            record
+        }
+    };
+    send(state, &record, Author::Visitor, message).await
 }
 
 /// Keeps a parsed value, or files its message under the field's name.
@@ -215,8 +403,16 @@ async fn wait_per_visitor(state: &AppState, channel_id: &str) -> anyhow::Result<
     Ok(u64::try_from(total / waits.len() as i64).unwrap_or(0))
 }
 
-/// Tells every visitor still queued on `channel_id` their new place.
+/// Tells every visitor still queued on `channel_id` their new place (live mode rule 6;
+/// persistent visitors are never told, by persistent mode rule 3).
 async fn publish_queue(state: &AppState, channel_id: &str) -> anyhow::Result<()> {
+    let persistent = state
+        .channels
+        .get(channel_id)
+        .is_some_and(|channel| channel.mode == ChannelMode::Persistent);
+    if persistent {
+        return Ok(());
+    }
     let queue = ChannelQueue::load(state, channel_id).await?;
     for record in &queue.order {
         if let Some(status) = queue.status(record.id) {
@@ -245,16 +441,7 @@ pub async fn send(
     author: Author,
     message: SendMessage,
 ) -> Result<Appended, ApiError> {
-    let mut fields = FieldErrors::new();
-    let client_msg_id = field(
-        &mut fields,
-        "client_msg_id",
-        ClientMsgId::parse(&message.client_msg_id),
-    );
-    let body = field(&mut fields, "body", MessageBody::parse(&message.body));
-    let (Some(client_msg_id), Some(body)) = (client_msg_id, body) else {
-        return Err(ApiError::fields(fields));
-    };
+    let (client_msg_id, body) = parse_message(&message)?;
     let now = state.clock.now();
     let inactive_at = state
         .channels
@@ -278,6 +465,20 @@ pub async fn send(
         state.hub.publish(Event::Message(appended.message.clone()));
     }
     Ok(appended)
+}
+
+fn parse_message(message: &SendMessage) -> Result<(ClientMsgId, MessageBody), ApiError> {
+    let mut fields = FieldErrors::new();
+    let client_msg_id = field(
+        &mut fields,
+        "client_msg_id",
+        ClientMsgId::parse(&message.client_msg_id),
+    );
+    let body = field(&mut fields, "body", MessageBody::parse(&message.body));
+    match (client_msg_id, body) {
+        (Some(client_msg_id), Some(body)) => Ok((client_msg_id, body)),
+        _ => Err(ApiError::fields(fields)),
+    }
 }
 
 /// The 410 for a session found ended, with its reason.
@@ -310,23 +511,55 @@ async fn system_note(state: &AppState, session_id: Uuid, text: String) -> anyhow
     Ok(())
 }
 
-/// Live mode rule 5: either side ends the chat. The first end wins; a second gets a 410.
+/// Live mode rule 5: either side ends the chat; persistent mode rule 3: only an agent ends a
+/// persistent conversation. The first end wins; a second gets a 410.
 pub async fn end(
     state: &AppState,
     record: &SessionRecord,
     reason: EndReason,
     by: Option<&AgentRef>,
 ) -> Result<SessionRecord, ApiError> {
-    let ended_record = state
-        .store
-        .end_session(record.id, reason, state.clock.now())
-        .await?;
-    let Some(ended_record) = ended_record else {
+    if reason == EndReason::Visitor && record.mode == ChannelMode::Persistent {
+        return Err(visitor_cannot_end());
+    }
+    if !close(state, record, reason, state.clock.now(), by).await? {
         return Err(ended(state, record.id).await);
+    }
+    state
+        .store
+        .session(record.id)
+        .await?
+        .ok_or(ApiError::NotFound("No such session."))
+}
+
+/// The 403 for a persistent visitor who tries to end their conversation.
+pub fn visitor_cannot_end() -> ApiError {
+    ApiError::Forbidden {
+        code: "agent_ends_conversation",
+        message: "This conversation stays open for you; only an agent can close it.".into(),
+    }
+}
+
+/// Persistent mode rule 4: an agent sets the conversation aside until the visitor writes
+/// again, which frees their capacity. Setting it aside again is harmless.
+pub async fn set_waiting(
+    state: &AppState,
+    record: &SessionRecord,
+    agent: &AgentRef,
+) -> Result<SessionRecord, ApiError> {
+    if record.mode != ChannelMode::Persistent {
+        return Err(ApiError::Conflict {
+            code: "not_persistent",
+            message: "Only persistent conversations can wait; end a live chat instead.".into(),
+        });
+    }
+    let Some(waiting) = state.store.set_waiting(record.id, agent.id).await? else {
+        return Err(refused_hold(state, record.id).await);
     };
-    system_note(state, record.id, end_note(reason, by)).await?;
-    publish_change(state, &ended_record).await?;
-    Ok(ended_record)
+    if record.state != SessionState::Waiting {
+        publish_change(state, &waiting).await?;
+    }
+    Ok(waiting)
 }
 
 /// The system message that records how a session ended.
@@ -355,6 +588,21 @@ pub async fn open_session(state: &AppState, session_id: Uuid) -> Result<SessionR
     Ok(record)
 }
 
+/// Why the store refused an agent's hold on a session: it is over (410), or another agent
+/// holds it (409).
+async fn refused_hold(state: &AppState, session_id: Uuid) -> ApiError {
+    match open_session(state, session_id).await {
+        Ok(current) => ApiError::Conflict {
+            code: "already_joined",
+            message: format!(
+                "{} has already joined this chat.",
+                current.agent.map_or_else(String::new, |other| other.name)
+            ),
+        },
+        Err(error) => error,
+    }
+}
+
 /// An agent joins a session; joining again is harmless, joining another agent's is a 409.
 pub async fn join(
     state: &AppState,
@@ -366,12 +614,7 @@ pub async fn join(
         .assign_agent(record.id, agent.id, state.clock.now())
         .await?;
     let Some(joined) = joined else {
-        let current = open_session(state, record.id).await?;
-        let other = current.agent.map_or_else(String::new, |other| other.name);
-        return Err(ApiError::Conflict {
-            code: "already_joined",
-            message: format!("{other} has already joined this chat."),
-        });
+        return Err(refused_hold(state, record.id).await);
     };
     if record.agent.is_none() {
         system_note(state, record.id, format!("{} joined the chat.", agent.name)).await?;
@@ -410,12 +653,26 @@ pub async fn close_due(state: &AppState) -> anyhow::Result<usize> {
         let Some((at, reason)) = record.closure(now) else {
             continue;
         };
-        let Some(ended) = state.store.end_session(record.id, reason, at).await? else {
-            continue;
-        };
-        system_note(state, record.id, end_note(reason, None)).await?;
-        publish_change(state, &ended).await?;
-        closed += 1;
+        if close(state, &record, reason, at, None).await? {
+            closed += 1;
+        }
     }
     Ok(closed)
+}
+
+/// Writes down a session's end with its note and tells everyone; `false` when something
+/// else ended it first.
+async fn close(
+    state: &AppState,
+    record: &SessionRecord,
+    reason: EndReason,
+    at: chrono::DateTime<chrono::Utc>,
+    by: Option<&AgentRef>,
+) -> anyhow::Result<bool> {
+    let Some(ended) = state.store.end_session(record.id, reason, at).await? else {
+        return Ok(false);
+    };
+    system_note(state, record.id, end_note(reason, by)).await?;
+    publish_change(state, &ended).await?;
+    Ok(true)
 }

@@ -10,6 +10,8 @@ use chrono_tz::Tz;
 use palaver_protocol::ChannelMode;
 use serde::Deserialize;
 
+use crate::identity::IdentityKey;
+
 /// How the server runs.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "palaver-server", version, about = "The Palaver chat server")]
@@ -70,9 +72,17 @@ pub struct Channel {
     /// without it, numbers must start with `+` and the country code.
     #[serde(default)]
     pub default_region: Option<String>,
-    /// Close a session when nobody has written for this long.
+    /// Close a session when nobody has written for this long; persistent channels close
+    /// after 28 days when this is absent.
     #[serde(default, with = "humantime_serde")]
     pub inactivity_timeout: Option<Duration>,
+    /// Whether a returning visitor goes first to the agent who handled them before; on by
+    /// default for persistent channels.
+    #[serde(default)]
+    pub agent_affinity: Option<bool>,
+    /// The key that verifies visitors' identity tokens; persistent channels only.
+    #[serde(default)]
+    pub identity: Option<IdentityKey>,
     /// The wait per queued visitor assumed before the channel has any history of its own.
     #[serde(default = "two_minutes", with = "humantime_serde")]
     pub estimated_wait_per_visitor: Duration,
@@ -97,6 +107,9 @@ fn two_minutes() -> Duration {
     Duration::from_secs(120)
 }
 
+/// Persistent mode rule 5: inactivity auto-close after 28 days unless configured.
+const PERSISTENT_INACTIVITY: Duration = Duration::from_secs(28 * 24 * 60 * 60);
+
 impl Channel {
     /// The built-in channel that `cargo xtask demo` runs with.
     pub fn demo() -> Self {
@@ -109,9 +122,37 @@ impl Channel {
             require_email: false,
             default_region: Some("US".into()),
             inactivity_timeout: None,
+            agent_affinity: None,
+            identity: None,
             estimated_wait_per_visitor: two_minutes(),
             operating_hours: None,
         }
+    }
+
+    /// The built-in persistent channel of the demo, with a secret made at start-up: only the
+    /// demo's own token endpoint (`/demo/identity-token`) can sign in to it.
+    pub fn demo_members() -> Self {
+        Self {
+            id: "demo-members".into(),
+            name: "Demo (signed in)".into(),
+            mode: ChannelMode::Persistent,
+            identity: Some(IdentityKey::random_hs256()),
+            ..Self::demo()
+        }
+    }
+
+    /// How long a session may go without messages before it closes.
+    pub fn inactivity(&self) -> Option<Duration> {
+        self.inactivity_timeout.or(match self.mode {
+            ChannelMode::Live => None,
+            ChannelMode::Persistent => Some(PERSISTENT_INACTIVITY),
+        })
+    }
+
+    /// Whether a returning visitor goes first to the agent who handled them before.
+    pub fn affinity(&self) -> bool {
+        self.agent_affinity
+            .unwrap_or(self.mode == ChannelMode::Persistent)
     }
 
     /// Whether a page of `origin` may use this channel.
@@ -121,14 +162,20 @@ impl Channel {
             .any(|allowed| allowed == "*" || allowed.eq_ignore_ascii_case(origin))
     }
 
-    /// The window as a chrono duration.
-    pub fn window(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.session_window).unwrap_or(chrono::Duration::MAX)
+    /// When a session started at `at` is over: live sessions last the window, persistent
+    /// ones until an agent ends them.
+    pub fn window_end(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.mode {
+            ChannelMode::Live => {
+                at.checked_add_signed(chrono::Duration::from_std(self.session_window).ok()?)
+            }
+            ChannelMode::Persistent => None,
+        }
     }
 
     /// The deadline set by activity at `at`, when the channel has an inactivity timeout.
     pub fn inactive_at(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let timeout = chrono::Duration::from_std(self.inactivity_timeout?).ok()?;
+        let timeout = chrono::Duration::from_std(self.inactivity()?).ok()?;
         at.checked_add_signed(timeout)
     }
 }
@@ -145,10 +192,10 @@ struct ChannelsFile {
 }
 
 impl Channels {
-    /// Reads the channel file, or gives the demo channel when there is none.
+    /// Reads the channel file, or gives the demo channels when there is none.
     pub fn load(path: Option<&std::path::Path>) -> anyhow::Result<Self> {
         let Some(path) = path else {
-            return Self::new(vec![Channel::demo()]);
+            return Self::new(vec![Channel::demo(), Channel::demo_members()]);
         };
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading channels from {}", path.display()))?;
@@ -169,11 +216,16 @@ impl Channels {
                     anyhow::anyhow!("channel {}: unknown region {region}", channel.id)
                 })?;
             }
-            if channel.mode == ChannelMode::Persistent {
-                bail!(
-                    "channel {}: persistent mode is not available yet",
+            match (channel.mode, &channel.identity) {
+                (ChannelMode::Persistent, None) => bail!(
+                    "channel {}: a persistent channel needs an [channel.identity] key",
                     channel.id
-                );
+                ),
+                (ChannelMode::Live, Some(_)) => bail!(
+                    "channel {}: identity keys are for persistent channels (mode = \"persistent\")",
+                    channel.id
+                ),
+                _ => {}
             }
             let id = channel.id.clone();
             if by_id.insert(id.clone(), channel).is_some() {

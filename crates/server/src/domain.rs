@@ -31,6 +31,28 @@ impl PersonName {
     }
 }
 
+/// The user id a persistent channel's site signs (`sub`): 1 to 255 characters of printable
+/// text without markup, kept exactly as signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.trim().is_empty() || raw.chars().count() > 255 {
+            return Err("A user id must be 1 to 255 characters.".into());
+        }
+        if raw.chars().any(char::is_control) {
+            return Err("A user id can't contain control characters.".into());
+        }
+        reject_markup(raw, "A user id")?;
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A contact number, normalized to E.164 (`+442079460958`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhoneNumber(String);

@@ -22,12 +22,19 @@ pub enum ApiError {
     /// 401: no valid credentials (missing, unknown or forged token; wrong password).
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// 401: a persistent channel's identity token, or the access it gave, is refused;
+    /// `identity_expired` tells the widget to ask its site for a fresh token.
+    #[error("{message}")]
+    IdentityRefused { code: &'static str, message: String },
     /// 403: the caller may not do this (an origin the channel does not allow).
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
     /// 404: no such channel, session or contact.
     #[error("{0}")]
     NotFound(&'static str),
+    /// 404: a persistent visitor has no open conversation; their next message starts one.
+    #[error("There is no open conversation; your next message starts one.")]
+    NoConversation,
     /// 409: the request conflicts with the current state (outside operating hours,
     /// a session another agent has joined, a name already taken).
     #[error("{message}")]
@@ -70,8 +77,10 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::IdentityRefused { code, .. } => (StatusCode::UNAUTHORIZED, code),
             Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::NoConversation => (StatusCode::NOT_FOUND, "no_conversation"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::SessionEnded(_) => (StatusCode::GONE, "session_ended"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),

@@ -20,6 +20,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod hub;
+pub mod identity;
 pub mod routes;
 pub mod startup;
 pub mod store;

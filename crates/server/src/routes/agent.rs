@@ -209,6 +209,25 @@ pub async fn end(
     Ok(Json(chat::agent_view(&state, &ended).await?))
 }
 
+/// Sets a persistent conversation aside until the visitor writes again (persistent mode
+/// rule 4), freeing the agent; the visitor's next message brings it back, to this agent
+/// first when the channel has agent affinity.
+#[utoipa::path(post, path = "/api/v1/agent/sessions/{id}/wait", tag = "agent",
+    security(("agent_token" = [])), params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = AgentSession), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "A live chat, or another agent's"),
+        (status = 410, body = ErrorBody)))]
+pub async fn wait(
+    State(state): State<AppState>,
+    agent: Agent,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AgentSession>, ApiError> {
+    let record = chat::open_session(&state, id).await?;
+    let waiting = chat::set_waiting(&state, &record, &agent.agent).await?;
+    Ok(Json(chat::agent_view(&state, &waiting).await?))
+}
+
 /// Sets or clears the record the session is about (*Regarding*), open or over.
 #[utoipa::path(put, path = "/api/v1/agent/sessions/{id}/regarding", tag = "agent",
     security(("agent_token" = [])), params(("id" = Uuid, Path, description = "Session id")),

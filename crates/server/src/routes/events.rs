@@ -21,19 +21,23 @@ use futures_util::{
     stream::{SplitSink, SplitStream},
 };
 use palaver_protocol::{
-    AgentRef, ErrorBody, Sender,
+    AgentRef, ErrorBody, Sender, Session, SessionState,
     frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
 };
 use serde::{Serialize, de::DeserializeOwned};
-use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio::sync::{
+    broadcast::{Receiver, error::RecvError},
+    watch,
+};
 use uuid::Uuid;
 
 use crate::{
-    auth, chat,
+    auth::{self, VisitorAccess},
+    chat,
     error::ApiError,
     hub::Event,
     startup::AppState,
-    store::{PageRequest, SessionRecord},
+    store::{IdentityGrant, PageRequest, SessionRecord},
 };
 
 /// How long a client has to send its `auth` frame.
@@ -115,19 +119,23 @@ async fn visitor_socket(state: AppState, socket: WebSocket) {
         &mut sink,
         &mut stream,
         |frame| match frame {
-            VisitorFrame::Auth { token, after_seq } => Some((token, after_seq)),
+            VisitorFrame::Auth {
+                token,
+                after_seq,
+                session_id,
+            } => Some((token, after_seq, session_id)),
             VisitorFrame::Typing { .. } => None,
         },
         |error| VisitorEvent::Error { error },
     )
     .await;
-    let Some((token, after_seq)) = first else {
+    let Some((token, after_seq, after_session)) = first else {
         return;
     };
     // Subscribe before reading the session, so nothing published in between is missed.
     let events = state.hub.subscribe();
-    let record = match auth::visitor_session(&state, &token).await {
-        Ok(record) => record,
+    let access = match auth::visitor_access(&state, &token).await {
+        Ok(access) => access,
         Err(error) => {
             send_json(
                 &mut sink,
@@ -139,12 +147,34 @@ async fn visitor_socket(state: AppState, socket: WebSocket) {
             return;
         }
     };
-    let session_id = record.id;
+    // The conversation the socket follows, which the visitor's typing is about; a verified
+    // visitor's changes when an ended conversation is followed by a fresh one.
+    let (following, watching) = watch::channel(None);
+    let sending = match access {
+        VisitorAccess::Live(record) => {
+            following.send_replace(Some(record.id));
+            tokio::spawn(visitor_send(state.clone(), sink, events, record, after_seq))
+        }
+        VisitorAccess::Verified(grant) => {
+            let from = Position {
+                session_id: after_session,
+                after_seq,
+            };
+            tokio::spawn(verified_send(
+                state.clone(),
+                sink,
+                events,
+                grant,
+                from,
+                following,
+            ))
+        }
+    };
     let state_for_stop = state.clone();
-    let sending = tokio::spawn(visitor_send(state.clone(), sink, events, record, after_seq));
     let receiving = tokio::spawn(async move {
         while let Some(frame) = next_frame::<VisitorFrame>(&mut stream).await {
-            if let Ok(VisitorFrame::Typing { typing }) = frame {
+            let session_id = *watching.borrow();
+            if let (Ok(VisitorFrame::Typing { typing }), Some(session_id)) = (frame, session_id) {
                 state.hub.publish(Event::Typing {
                     session_id,
                     sender: Sender::Visitor,
@@ -221,7 +251,14 @@ async fn visitor_send(
             return;
         }
     };
-    if !send_json(&mut sink, &VisitorEvent::Ready { session }).await {
+    if !send_json(
+        &mut sink,
+        &VisitorEvent::Ready {
+            session: Some(session),
+        },
+    )
+    .await
+    {
         return;
     }
     let mut last_seq = after_seq.max(0);
@@ -285,6 +322,147 @@ async fn visitor_send(
         };
         if !sent {
             return;
+        }
+    }
+}
+
+/// Where a client's copy of a conversation ends: the last `seq` it holds, and of which
+/// conversation (`None`: the open one).
+struct Position {
+    session_id: Option<Uuid>,
+    after_seq: i64,
+}
+
+/// A verified visitor's stream follows their open conversation on the channel, and stays
+/// open when an agent ends it: the visitor's next message starts a fresh conversation,
+/// announced with a `session` frame of a new id and then sent from its first message.
+async fn verified_send(
+    state: AppState,
+    mut sink: Sink,
+    mut events: Receiver<Arc<Event>>,
+    grant: IdentityGrant,
+    from: Position,
+    following: watch::Sender<Option<Uuid>>,
+) {
+    let open = match chat::open_conversation(&state, &grant).await {
+        Ok(open) => open,
+        Err(error) => {
+            tracing::error!(?error, contact = %grant.contact_id, "reading a conversation for its socket");
+            return;
+        }
+    };
+    let session = match &open {
+        Some(record) => match chat::view(&state, record).await {
+            Ok(session) => Some(session),
+            Err(error) => {
+                tracing::error!(?error, "viewing a conversation for its socket");
+                return;
+            }
+        },
+        None => None,
+    };
+    if !send_json(&mut sink, &VisitorEvent::Ready { session }).await {
+        return;
+    }
+    let mut current = open.map(|record| record.id);
+    following.send_replace(current);
+    let mut last_seq = if from.session_id.is_none() || from.session_id == current {
+        from.after_seq.max(0)
+    } else {
+        0
+    };
+    loop {
+        if let Some(session_id) = current
+            && catch_up(&state, &mut sink, session_id, &mut last_seq)
+                .await
+                .is_none()
+        {
+            return;
+        }
+        let changed = match events.recv().await {
+            Ok(event) => match &*event {
+                Event::Session(changed)
+                    if changed.session.contact_id == grant.contact_id
+                        && changed.session.channel == grant.channel =>
+                {
+                    Some(changed.session.clone())
+                }
+                Event::Typing {
+                    session_id,
+                    sender,
+                    typing,
+                } if Some(*session_id) == current && *sender != Sender::Visitor => {
+                    let frame = VisitorEvent::Typing {
+                        sender: sender.clone(),
+                        typing: *typing,
+                    };
+                    if !send_json(&mut sink, &frame).await {
+                        return;
+                    }
+                    None
+                }
+                // Messages are caught up from the store at the top of the loop.
+                _ => None,
+            },
+            Err(RecvError::Lagged(_)) => match reread_conversation(&state, &grant, current).await {
+                Some(changed) => changed,
+                None => return,
+            },
+            Err(RecvError::Closed) => return,
+        };
+        let Some(session) = changed else {
+            continue;
+        };
+        if Some(session.id) == current {
+            // Messages written before the change (a closing note) go first.
+            if catch_up(&state, &mut sink, session.id, &mut last_seq)
+                .await
+                .is_none()
+            {
+                return;
+            }
+            if session.state == SessionState::Ended {
+                current = None;
+            }
+        } else if session.state == SessionState::Ended {
+            continue;
+        } else {
+            current = Some(session.id);
+            last_seq = 0;
+        }
+        following.send_replace(current);
+        if !send_json(&mut sink, &VisitorEvent::Session { session }).await {
+            return;
+        }
+    }
+}
+
+/// After falling behind the hub: the conversation to announce when it is not the one the
+/// socket follows (a fresh one, or the followed one now over). `None` when the store failed.
+async fn reread_conversation(
+    state: &AppState,
+    grant: &IdentityGrant,
+    current: Option<Uuid>,
+) -> Option<Option<Session>> {
+    let read = async {
+        let record = match chat::open_conversation(state, grant).await? {
+            Some(open) if Some(open.id) != current => Some(open),
+            Some(_) => None,
+            None => match current {
+                Some(id) => state.store.session(id).await?,
+                None => None,
+            },
+        };
+        match record {
+            Some(record) => chat::view(state, &record).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    match read.await {
+        Ok(changed) => Some(changed),
+        Err(error) => {
+            tracing::error!(?error, "re-reading a conversation after a lag");
+            None
         }
     }
 }

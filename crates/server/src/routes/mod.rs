@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/channels/{channel}", get(visitor::channel))
         .route("/channels/{channel}/sessions", post(visitor::start))
+        .route("/channels/{channel}/identify", post(visitor::identify))
         .route("/session", get(visitor::session))
         .route(
             "/session/messages",
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/agent/sessions/{id}/join", post(agent::join))
         .route("/agent/sessions/{id}/end", post(agent::end))
+        .route("/agent/sessions/{id}/wait", post(agent::wait))
         .route("/agent/sessions/{id}/regarding", put(agent::regarding))
         .route("/agent/contacts/{id}/sessions", get(agent::history))
         .route("/agent/events", get(events::agent))
@@ -84,7 +86,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(site::healthz))
         .merge(widget);
     if state.demo {
-        router = router.route("/", get(site::demo_page));
+        router = router
+            .route("/", get(site::demo_page))
+            .route("/demo/signed-in", get(site::signed_in_page))
+            .route("/demo/identity-token", get(site::demo_identity_token));
     }
     router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -112,6 +117,7 @@ fn cors(state: &AppState) -> CorsLayer {
     paths(
         visitor::channel,
         visitor::start,
+        visitor::identify,
         visitor::session,
         visitor::messages,
         visitor::send,
@@ -126,6 +132,7 @@ fn cors(state: &AppState) -> CorsLayer {
         agent::reply,
         agent::join,
         agent::end,
+        agent::wait,
         agent::regarding,
         agent::history,
         events::agent,

@@ -7,22 +7,21 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
 };
 use palaver_protocol::{
-    ChannelInfo, ErrorBody, Message, MessagePage, SendMessage, Session, SessionCreated,
-    SetRegarding, StartSession,
+    ChannelInfo, EndReason, ErrorBody, Identified, Identify, Message, MessagePage, SendMessage,
+    Session, SessionCreated, SetRegarding, StartSession,
 };
 use serde::Deserialize;
 
 use super::{ApiJson, ApiPath, ApiQuery};
 
 use crate::{
-    auth::Visitor,
+    auth::{Visitor, VisitorAccess, VisitorCaller},
     chat,
     config::Channel,
     error::ApiError,
     startup::AppState,
     store::{Author, PageRequest},
 };
-use palaver_protocol::EndReason;
 
 fn find_channel<'a>(state: &'a AppState, id: &str) -> Result<&'a Channel, ApiError> {
     state
@@ -72,7 +71,18 @@ pub async fn start(
     headers: HeaderMap,
     ApiJson(details): ApiJson<StartSession>,
 ) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
-    let channel = find_channel(&state, &id)?;
+    let channel = allowed_channel(&state, &id, &headers)?;
+    let created = chat::start_session(&state, channel, details).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The channel, when the calling page's origin may use it.
+fn allowed_channel<'a>(
+    state: &'a AppState,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<&'a Channel, ApiError> {
+    let channel = find_channel(state, id)?;
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
         if !channel.allows_origin(origin) {
@@ -82,14 +92,40 @@ pub async fn start(
             });
         }
     }
-    let created = chat::start_session(&state, channel, details).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(channel)
 }
 
-/// The caller's session: 401 for an unknown token, 410 once it is over (rules 2 and 3).
+/// A persistent channel's visitor signs in with the token their site signed (persistent mode
+/// rule 1), and gets a bearer token for their conversations that lasts as long as it, with
+/// their open conversation when there is one. A refused token changes nothing.
+#[utoipa::path(post, path = "/api/v1/channels/{channel}/identify", tag = "visitor",
+    params(("channel" = String, Path, description = "The channel id")),
+    request_body = Identify,
+    responses(
+        (status = 200, body = Identified),
+        (status = 401, body = ErrorBody, description = "`identity_invalid` (signature, algorithm, issuer, audience, nbf) or `identity_expired`"),
+        (status = 403, body = ErrorBody, description = "The page's origin may not use this channel"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`not_persistent`: a live channel"),
+        (status = 422, body = ErrorBody, description = "A signed detail is unacceptable")))]
+pub async fn identify(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Identify>,
+) -> Result<Json<Identified>, ApiError> {
+    let channel = allowed_channel(&state, &id, &headers)?;
+    Ok(Json(
+        chat::identify(&state, channel, &body.identity_token).await?,
+    ))
+}
+
+/// The caller's session: 401 for an unknown token, 410 once it is over (rules 2 and 3). For
+/// a verified visitor, their open conversation, or 404 `no_conversation`.
 #[utoipa::path(get, path = "/api/v1/session", tag = "visitor",
     security(("session_token" = [])),
     responses((status = 200, body = Session), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "`no_conversation`"),
         (status = 410, body = ErrorBody, description = "Over; `end_reason` says why")))]
 pub async fn session(
     State(state): State<AppState>,
@@ -143,7 +179,8 @@ pub async fn messages(
 }
 
 /// Sends a visitor message. 201 when new; a retry with the same `client_msg_id` answers 200
-/// with the original message and stores nothing.
+/// with the original message and stores nothing. A verified visitor's message goes into
+/// their open conversation, bringing it back from waiting, or starts a fresh one.
 #[utoipa::path(post, path = "/api/v1/session/messages", tag = "visitor",
     security(("session_token" = [])), request_body = SendMessage,
     responses((status = 201, body = Message), (status = 200, body = Message, description = "A retry"),
@@ -151,10 +188,15 @@ pub async fn messages(
         (status = 422, body = ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
-    Visitor(record): Visitor,
+    VisitorCaller(access): VisitorCaller,
     ApiJson(message): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let appended = chat::send(&state, &record, Author::Visitor, message).await?;
+    let appended = match access {
+        VisitorAccess::Live(record) => {
+            chat::send(&state, &record, Author::Visitor, message).await?
+        }
+        VisitorAccess::Verified(grant) => chat::send_verified(&state, &grant, message).await?,
+    };
     let status = if appended.created {
         StatusCode::CREATED
     } else {
@@ -177,15 +219,20 @@ pub async fn regarding(
     Ok(Json(chat::view(&state, &updated).await?))
 }
 
-/// The visitor ends the chat (rule 5); it then takes no more messages.
+/// The visitor ends the chat (rule 5); it then takes no more messages. Only agents end
+/// persistent conversations (403).
 #[utoipa::path(post, path = "/api/v1/session/end", tag = "visitor",
     security(("session_token" = [])),
     responses((status = 200, body = Session), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "`agent_ends_conversation`"),
         (status = 410, body = ErrorBody)))]
 pub async fn end(
     State(state): State<AppState>,
-    Visitor(record): Visitor,
+    VisitorCaller(access): VisitorCaller,
 ) -> Result<Json<Session>, ApiError> {
+    let VisitorAccess::Live(record) = access else {
+        return Err(chat::visitor_cannot_end());
+    };
     let ended = chat::end(&state, &record, EndReason::Visitor, None).await?;
     Ok(Json(chat::view(&state, &ended).await?))
 }

@@ -14,7 +14,7 @@ use palaver_protocol::{
 };
 use uuid::Uuid;
 
-use crate::domain::{ClientMsgId, Email, MessageBody, PersonName, PhoneNumber};
+use crate::domain::{ClientMsgId, Email, MessageBody, PersonName, PhoneNumber, UserId};
 
 pub mod sqlite;
 
@@ -87,7 +87,9 @@ impl SessionRecord {
 /// What a new session starts with.
 #[derive(Debug, Clone)]
 pub struct NewSession {
-    pub token_hash: String,
+    /// The live visitor's bearer token; persistent sessions are reached through identity
+    /// tokens instead.
+    pub token_hash: Option<String>,
     pub contact_id: Uuid,
     pub channel: String,
     pub mode: ChannelMode,
@@ -103,6 +105,25 @@ pub struct ContactDetails {
     pub name: PersonName,
     pub phone: PhoneNumber,
     pub email: Option<Email>,
+}
+
+/// What a persistent channel's site signed about its user, already parsed.
+#[derive(Debug, Clone)]
+pub struct VerifiedDetails {
+    /// The channel whose key verified the user id; ids of different channels never meet.
+    pub realm: String,
+    pub user_id: UserId,
+    pub name: PersonName,
+    pub email: Option<Email>,
+    pub phone: Option<PhoneNumber>,
+}
+
+/// What an identity token opens: a contact's conversations on one channel, until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityGrant {
+    pub contact_id: Uuid,
+    pub channel: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Who writes a new message.
@@ -179,8 +200,33 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Contact>;
     async fn contact(&self, id: Uuid) -> anyhow::Result<Option<Contact>>;
+    /// Finds the contact a persistent channel's site knows as `user_id`, updating its name
+    /// and (when given) email and phone, or creates it.
+    async fn upsert_verified_contact(
+        &self,
+        details: &VerifiedDetails,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Contact>;
+    async fn create_identity_token(
+        &self,
+        token_hash: &str,
+        grant: &IdentityGrant,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+    /// What an identity token opens, expired or not (so that callers can say which).
+    async fn identity_by_token(&self, token_hash: &str) -> anyhow::Result<Option<IdentityGrant>>;
 
     async fn create_session(&self, new: NewSession) -> anyhow::Result<SessionRecord>;
+    /// Starts a persistent conversation unless the contact has one open on the channel
+    /// already; the database allows only one. Returns the open conversation and whether this
+    /// call created it.
+    async fn start_conversation(&self, new: NewSession) -> anyhow::Result<(SessionRecord, bool)>;
+    /// The contact's persistent conversation on `channel` not yet marked ended.
+    async fn open_conversation(
+        &self,
+        contact_id: Uuid,
+        channel: &str,
+    ) -> anyhow::Result<Option<SessionRecord>>;
     async fn session(&self, id: Uuid) -> anyhow::Result<Option<SessionRecord>>;
     async fn session_by_token(&self, token_hash: &str) -> anyhow::Result<Option<SessionRecord>>;
     /// Sessions matching `filter` as of `now`, newest first, with their contacts.
@@ -218,6 +264,20 @@ pub trait Store: Send + Sync {
         session_id: Uuid,
         agent_id: Uuid,
         now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<SessionRecord>>;
+    /// Puts a session not marked ended aside as `waiting`, assigning `agent_id` when nobody
+    /// holds it; `None` when it is over or another agent holds it.
+    async fn set_waiting(
+        &self,
+        session_id: Uuid,
+        agent_id: Uuid,
+    ) -> anyhow::Result<Option<SessionRecord>>;
+    /// Brings a `waiting` session back: to its agent (`keep_agent`, which makes it active) or
+    /// to the queue. `None` when it was not waiting.
+    async fn reopen(
+        &self,
+        session_id: Uuid,
+        keep_agent: bool,
     ) -> anyhow::Result<Option<SessionRecord>>;
     /// Marks a session ended; `None` when it already was (the first end wins).
     async fn end_session(

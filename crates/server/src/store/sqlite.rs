@@ -18,8 +18,8 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    AgentFilter, AgentRecord, Appended, Author, ContactDetails, NewMessage, NewSession,
-    PageRequest, SessionFilter, SessionRecord, Store,
+    AgentFilter, AgentRecord, Appended, Author, ContactDetails, IdentityGrant, NewMessage,
+    NewSession, PageRequest, SessionFilter, SessionRecord, Store, VerifiedDetails,
 };
 
 #[derive(Debug, Clone)]
@@ -57,6 +57,12 @@ impl SqliteStore {
 const SESSION_COLUMNS: &str = "s.id, s.contact_id, s.channel, s.mode, s.state, s.started_at, \
      s.ends_at, s.ended_at, s.end_reason, s.inactive_at, s.regarding, s.agent_id, \
      a.name AS agent_name, s.joined_at, s.last_seq";
+
+const CONTACT_COLUMNS: &str = "id, name, phone, email, user_id";
+
+/// How long expired identity tokens are kept, so that a late caller hears "expired" rather
+/// than "unknown" before they are swept away.
+const EXPIRED_TOKENS_KEPT_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 const MESSAGE_COLUMNS: &str = "m.id, m.session_id, m.seq, m.author, m.agent_id, \
      a.name AS agent_name, m.client_msg_id, m.body, m.created_at";
@@ -173,6 +179,7 @@ fn contact_from_row(row: &SqliteRow, prefix: &str) -> anyhow::Result<Contact> {
         name: row.try_get(format!("{prefix}name").as_str())?,
         phone: row.try_get(format!("{prefix}phone").as_str())?,
         email: row.try_get(format!("{prefix}email").as_str())?,
+        user_id: row.try_get(format!("{prefix}user_id").as_str())?,
     })
 }
 
@@ -197,6 +204,32 @@ fn message_from_row(row: &SqliteRow) -> anyhow::Result<Message> {
 }
 
 impl SqliteStore {
+    /// Inserts a queued session; `Ok(None)` when the database refused it as a second open
+    /// conversation of the contact on the channel.
+    async fn insert_session(&self, new: &NewSession) -> anyhow::Result<Option<Uuid>> {
+        let id = Uuid::new_v4();
+        let inserted = sqlx::query(
+            "INSERT INTO sessions (id, token_hash, contact_id, channel, mode, state, started_at, \
+               ends_at, inactive_at, regarding) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) \
+             ON CONFLICT (contact_id, channel) WHERE mode = 'persistent' AND state != 'ended' \
+             DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(&new.token_hash)
+        .bind(new.contact_id.to_string())
+        .bind(&new.channel)
+        .bind(mode_str(new.mode))
+        .bind(millis(new.started_at))
+        .bind(new.ends_at.map(millis))
+        .bind(new.inactive_at.map(millis))
+        .bind(&new.regarding)
+        .execute(&self.pool)
+        .await
+        .context("creating a session")?
+        .rows_affected();
+        Ok((inserted == 1).then_some(id))
+    }
+
     async fn session_where(
         &self,
         condition: &str,
@@ -249,9 +282,9 @@ impl Store for SqliteStore {
         let row = sqlx::query(
             "INSERT INTO contacts (id, phone, name, email, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (phone) DO UPDATE SET name = excluded.name, \
+             ON CONFLICT (phone) WHERE user_id IS NULL DO UPDATE SET name = excluded.name, \
                email = COALESCE(excluded.email, contacts.email), updated_at = excluded.updated_at \
-             RETURNING id, name, phone, email",
+             RETURNING id, name, phone, email, user_id",
         )
         .bind(Uuid::new_v4().to_string())
         .bind(details.phone.as_str())
@@ -266,37 +299,128 @@ impl Store for SqliteStore {
     }
 
     async fn contact(&self, id: Uuid) -> anyhow::Result<Option<Contact>> {
-        let row = sqlx::query("SELECT id, name, phone, email FROM contacts WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading a contact")?;
+        let row = sqlx::query(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .context("reading a contact")?;
         row.as_ref()
             .map(|row| contact_from_row(row, ""))
             .transpose()
     }
 
-    async fn create_session(&self, new: NewSession) -> anyhow::Result<SessionRecord> {
-        let id = Uuid::new_v4();
-        sqlx::query(
-            "INSERT INTO sessions (id, token_hash, contact_id, channel, mode, state, started_at, \
-               ends_at, inactive_at, regarding) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
-        )
-        .bind(id.to_string())
-        .bind(&new.token_hash)
-        .bind(new.contact_id.to_string())
-        .bind(&new.channel)
-        .bind(mode_str(new.mode))
-        .bind(millis(new.started_at))
-        .bind(new.ends_at.map(millis))
-        .bind(new.inactive_at.map(millis))
-        .bind(&new.regarding)
-        .execute(&self.pool)
+    async fn upsert_verified_contact(
+        &self,
+        details: &VerifiedDetails,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Contact> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO contacts (id, realm, user_id, phone, name, email, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (realm, user_id) WHERE user_id IS NOT NULL DO UPDATE SET \
+               name = excluded.name, email = COALESCE(excluded.email, contacts.email), \
+               phone = COALESCE(excluded.phone, contacts.phone), updated_at = excluded.updated_at \
+             RETURNING {CONTACT_COLUMNS}"
+        ))
+        .bind(Uuid::new_v4().to_string())
+        .bind(&details.realm)
+        .bind(details.user_id.as_str())
+        .bind(details.phone.as_ref().map(|phone| phone.as_str()))
+        .bind(details.name.as_str())
+        .bind(details.email.as_ref().map(|email| email.as_str()))
+        .bind(millis(now))
+        .bind(millis(now))
+        .fetch_one(&self.pool)
         .await
-        .context("creating a session")?;
+        .context("saving a verified contact")?;
+        contact_from_row(&row, "")
+    }
+
+    async fn create_identity_token(
+        &self,
+        token_hash: &str,
+        grant: &IdentityGrant,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await.context("starting a transaction")?;
+        sqlx::query("DELETE FROM identity_tokens WHERE expires_at < ?")
+            .bind(millis(now) - EXPIRED_TOKENS_KEPT_MS)
+            .execute(&mut *tx)
+            .await
+            .context("sweeping old identity tokens")?;
+        sqlx::query(
+            "INSERT INTO identity_tokens (token_hash, contact_id, channel, expires_at) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(grant.contact_id.to_string())
+        .bind(&grant.channel)
+        .bind(millis(grant.expires_at))
+        .execute(&mut *tx)
+        .await
+        .context("saving an identity token")?;
+        tx.commit().await.context("committing an identity token")
+    }
+
+    async fn identity_by_token(&self, token_hash: &str) -> anyhow::Result<Option<IdentityGrant>> {
+        let row = sqlx::query(
+            "SELECT contact_id, channel, expires_at FROM identity_tokens WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .context("reading an identity token")?;
+        row.map(|row| {
+            Ok(IdentityGrant {
+                contact_id: uuid(row.try_get("contact_id")?)?,
+                channel: row.try_get("channel")?,
+                expires_at: from_millis(row.try_get("expires_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_session(&self, new: NewSession) -> anyhow::Result<SessionRecord> {
+        let id = self
+            .insert_session(&new)
+            .await?
+            .context("the contact already has an open conversation on this channel")?;
         self.session(id)
             .await?
             .context("a created session is missing")
+    }
+
+    async fn start_conversation(&self, new: NewSession) -> anyhow::Result<(SessionRecord, bool)> {
+        if let Some(id) = self.insert_session(&new).await? {
+            let created = self.session(id).await?;
+            return Ok((created.context("a created session is missing")?, true));
+        }
+        let open = self.open_conversation(new.contact_id, &new.channel).await?;
+        Ok((
+            open.context("the conversation in the way is missing")?,
+            false,
+        ))
+    }
+
+    async fn open_conversation(
+        &self,
+        contact_id: Uuid,
+        channel: &str,
+    ) -> anyhow::Result<Option<SessionRecord>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id \
+             WHERE s.contact_id = ? AND s.channel = ? AND s.mode = 'persistent' \
+               AND s.state != 'ended'"
+        );
+        let row = sqlx::query(&sql)
+            .bind(contact_id.to_string())
+            .bind(channel)
+            .fetch_optional(&self.pool)
+            .await
+            .context("reading an open conversation")?;
+        row.as_ref().map(session_from_row).transpose()
     }
 
     async fn session(&self, id: Uuid) -> anyhow::Result<Option<SessionRecord>> {
@@ -315,7 +439,7 @@ impl Store for SqliteStore {
     ) -> anyhow::Result<Vec<(SessionRecord, Contact)>> {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
             "SELECT {SESSION_COLUMNS}, c.id AS c_id, c.name AS c_name, c.phone AS c_phone, \
-             c.email AS c_email FROM sessions s JOIN contacts c ON c.id = s.contact_id \
+             c.email AS c_email, c.user_id AS c_user_id FROM sessions s JOIN contacts c ON c.id = s.contact_id \
              LEFT JOIN agents a ON a.id = s.agent_id WHERE 1 = 1"
         ));
         if let Some(state) = filter.state {
@@ -352,6 +476,8 @@ impl Store for SqliteStore {
                 .push(" AND (c.name LIKE ")
                 .push_bind(pattern.clone())
                 .push(" ESCAPE '\\' OR c.phone LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR c.user_id LIKE ")
                 .push_bind(pattern)
                 .push(" ESCAPE '\\')");
         }
@@ -552,6 +678,54 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .context("assigning an agent")?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(None);
+        }
+        self.session(session_id).await
+    }
+
+    async fn set_waiting(
+        &self,
+        session_id: Uuid,
+        agent_id: Uuid,
+    ) -> anyhow::Result<Option<SessionRecord>> {
+        let updated = sqlx::query(
+            "UPDATE sessions SET state = 'waiting', agent_id = ? \
+             WHERE id = ? AND state != 'ended' AND (agent_id IS NULL OR agent_id = ?)",
+        )
+        .bind(agent_id.to_string())
+        .bind(session_id.to_string())
+        .bind(agent_id.to_string())
+        .execute(&self.pool)
+        .await
+        .context("setting a session waiting")?
+        .rows_affected();
+        if updated == 0 {
+            return Ok(None);
+        }
+        self.session(session_id).await
+    }
+
+    async fn reopen(
+        &self,
+        session_id: Uuid,
+        keep_agent: bool,
+    ) -> anyhow::Result<Option<SessionRecord>> {
+        let updated = sqlx::query(
+            "UPDATE sessions SET \
+               state = CASE WHEN ? AND agent_id IS NOT NULL THEN 'active' ELSE 'queued' END, \
+               agent_id = CASE WHEN ? THEN agent_id END, \
+               joined_at = CASE WHEN ? THEN joined_at END \
+             WHERE id = ? AND state = 'waiting'",
+        )
+        .bind(keep_agent)
+        .bind(keep_agent)
+        .bind(keep_agent)
+        .bind(session_id.to_string())
+        .execute(&self.pool)
+        .await
+        .context("reopening a session")?
         .rows_affected();
         if updated == 0 {
             return Ok(None);

@@ -267,6 +267,7 @@ impl TestApp {
         let auth = VisitorFrame::Auth {
             token: token.to_owned(),
             after_seq,
+            session_id: None,
         };
         self.socket("/api/v1/session/events", to_json(&auth)).await
     }

@@ -103,7 +103,10 @@ async fn a_first_visit_checks_the_details_then_chats_with_an_agent_as_text_only(
 
         let inbox = app.inbox(&agent).await;
         ensure!(inbox.len() == 1, "one session: {inbox:?}");
-        ensure!(inbox[0].to.phone == "+442079460958", "stored as E.164");
+        ensure!(
+            inbox[0].to.phone.as_deref() == Some("+442079460958"),
+            "stored as E.164"
+        );
         let session = inbox[0].session.id;
         app.reply(&agent, session, "Hi Grace, how can I help?")
             .await;
