@@ -162,7 +162,8 @@ pub fn identity_expired(message: &str) -> ApiError {
 /// markup in front of agents. Without a name, the email or the user id stands in.
 fn verified_details(channel: &Channel, claims: &Claims) -> Result<VerifiedDetails, ApiError> {
     let mut fields = FieldErrors::new();
-    let user_id = field(&mut fields, "sub", UserId::parse(&claims.sub));
+    let sub = claims.sub.as_deref().unwrap_or_default();
+    let user_id = field(&mut fields, "sub", UserId::parse(sub));
     let email = claims
         .email
         .as_deref()
@@ -184,7 +185,7 @@ fn verified_details(channel: &Channel, claims: &Claims) -> Result<VerifiedDetail
         .as_deref()
         .filter(|name| !name.trim().is_empty())
         .or(claims.email.as_deref())
-        .unwrap_or(&claims.sub);
+        .unwrap_or(sub);
     let name = field(&mut fields, "name", PersonName::parse(shown_name));
     match (user_id, name) {
         (Some(user_id), Some(name)) if fields.is_empty() => Ok(VerifiedDetails {

@@ -112,9 +112,12 @@ impl TryFrom<RawIdentityKey> for IdentityKey {
 /// anything else a visitor sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
-    pub sub: String,
-    /// Seconds since the epoch; JWT allows fractions.
-    pub exp: f64,
+    /// Required; optional here only so that its absence is reported as such.
+    #[serde(default)]
+    pub sub: Option<String>,
+    /// Seconds since the epoch (JWT allows fractions); required like `sub`.
+    #[serde(default)]
+    pub exp: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,7 +135,7 @@ pub struct Claims {
 impl Claims {
     /// When the token stops being valid.
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
-        seconds(self.exp)
+        seconds(self.exp?)
     }
 }
 

@@ -66,8 +66,8 @@ pub async fn demo_identity_token(
     let now = state.clock.now();
     let blank_to_none = |text: Option<String>| text.filter(|text| !text.trim().is_empty());
     let claims = Claims {
-        sub: user.sub,
-        exp: (now + chrono::Duration::minutes(DEMO_TOKEN_MINUTES)).timestamp() as f64,
+        sub: Some(user.sub),
+        exp: Some((now + chrono::Duration::minutes(DEMO_TOKEN_MINUTES)).timestamp() as f64),
         nbf: None,
         name: blank_to_none(user.name),
         email: blank_to_none(user.email),

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use palaver_protocol::{
-    AgentToken, SessionCreated,
+    AgentToken, Identified, SessionCreated,
     frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
 };
 use palaver_server::{Application, Config, clock::ManualClock, startup::add_agent, store::Store};
@@ -47,7 +47,84 @@ tue = "09:00-17:00"
 wed = "09:00-17:00"
 thu = "09:00-17:00"
 fri = "09:00-17:00"
+
+[[channel]]
+id = "members"
+name = "Members"
+mode = "persistent"
+default_region = "GB"
+
+[channel.identity]
+algorithm = "HS256"
+secret = "members-secret-0123456789abcdefghij"
+issuer = "https://shop.example"
+audience = "palaver"
+
+[[channel]]
+id = "members-ec"
+name = "Members (weekends)"
+mode = "persistent"
+agent_affinity = false
+
+[channel.identity]
+algorithm = "ES256"
+public_key = """
+-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEeflWecNUyaAz3NlcXRSfBqtDK/+W
+CRvj2zGX++2AOEG86rXmvCXBk8euECZXfyhJVwsNfX8mKq2ATyXgMEZAFQ==
+-----END PUBLIC KEY-----
+"""
+
+[channel.operating_hours]
+timezone = "UTC"
+sat = "09:00-17:00"
+sun = "09:00-17:00"
 "#;
+
+/// The `members` channel's shared secret, as its site would hold it.
+pub const MEMBERS_SECRET: &str = "members-secret-0123456789abcdefghij";
+
+/// The private half of `members-ec`'s key: made for these tests, it signs nothing else.
+pub const EC_PRIVATE_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgtTjxsW7d9BAFERt8
+GW29PyxW0MMmlsqOirDmqTioG7yhRANCAAR5+VZ5w1TJoDPc2VxdFJ8Gq0Mr/5YJ
+G+PbMZf77YA4Qbzqtea8JcGTx64QJld/KElXCw19fyYqrYBPJeAwRkAV
+-----END PRIVATE KEY-----";
+
+/// The public half, as `members-ec` is configured with.
+pub const EC_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEeflWecNUyaAz3NlcXRSfBqtDK/+W
+CRvj2zGX++2AOEG86rXmvCXBk8euECZXfyhJVwsNfX8mKq2ATyXgMEZAFQ==
+-----END PUBLIC KEY-----";
+
+/// Claims the `members` site signs for `sub`: valid for an hour from the test clock's start.
+pub fn member_claims(sub: &str, name: &str) -> Value {
+    let start: chrono::DateTime<chrono::Utc> = START.parse().expect("start time");
+    json!({
+        "sub": sub,
+        "name": name,
+        "email": format!("{sub}@example.com"),
+        "iat": start.timestamp(),
+        "exp": (start + chrono::Duration::hours(1)).timestamp(),
+        "iss": "https://shop.example",
+        "aud": "palaver",
+    })
+}
+
+/// Signs claims with HS256 and `secret`.
+pub fn hs256(claims: &Value, secret: &[u8]) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .expect("signs")
+}
+
+/// Signs claims as the `members` site does.
+pub fn member_token(claims: &Value) -> String {
+    hs256(claims, MEMBERS_SECRET.as_bytes())
+}
 
 /// What the test server serves as the widget's loader.
 pub const LOADER: &str = "/* the widget loader */";
@@ -65,36 +142,13 @@ pub struct TestApp {
 
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let channels = dir.path().join("channels.toml");
-    std::fs::write(&channels, CHANNELS).expect("write channels");
-    let database_url = format!("sqlite://{}", dir.path().join("palaver.db").display());
+    std::fs::write(dir.path().join("channels.toml"), CHANNELS).expect("write channels");
     let widget_dir = dir.path().join("widget");
     std::fs::create_dir(&widget_dir).expect("widget dir");
     std::fs::write(widget_dir.join("widget.js"), LOADER).expect("write the loader");
-    let args = [
-        "palaver-server",
-        "--listen",
-        "127.0.0.1:0",
-        "--database-url",
-        &database_url,
-        "--channels",
-        &channels.display().to_string(),
-        "--widget-dir",
-        &widget_dir.display().to_string(),
-        "--sweep-interval",
-        "20ms",
-    ];
-    let config = Config::try_parse_from(args).expect("valid test config");
+    let database_url = format!("sqlite://{}", dir.path().join("palaver.db").display());
     let clock = Arc::new(ManualClock::new(START.parse().expect("start time")));
-    let app = Application::build_with_clock(config, clock.clone())
-        .await
-        .expect("the server builds");
-    let port = app.port();
-    let store = app.store();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
+    let (port, store, stop) = run_server(dir.path(), &database_url, clock.clone()).await;
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
@@ -105,6 +159,38 @@ pub async fn spawn_app() -> TestApp {
         stop: Some(stop),
         _dir: dir,
     }
+}
+
+/// Runs a server on port 0 with the files in `dir` and the database at `database_url`.
+async fn run_server(
+    dir: &std::path::Path,
+    database_url: &str,
+    clock: Arc<ManualClock>,
+) -> (u16, Arc<dyn Store>, tokio::sync::oneshot::Sender<()>) {
+    let args = [
+        "palaver-server",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        database_url,
+        "--channels",
+        &dir.join("channels.toml").display().to_string(),
+        "--widget-dir",
+        &dir.join("widget").display().to_string(),
+        "--sweep-interval",
+        "20ms",
+    ];
+    let config = Config::try_parse_from(args).expect("valid test config");
+    let app = Application::build_with_clock(config, clock)
+        .await
+        .expect("the server builds");
+    let port = app.port();
+    let store = app.store();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    (port, store, stop)
 }
 
 /// A signed-in agent.
@@ -119,6 +205,47 @@ impl TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Starts a new server on the same database and clock, as after a deploy; it listens on
+    /// a new port.
+    pub async fn restart(&mut self) {
+        self.stop();
+        let (port, store, stop) =
+            run_server(self._dir.path(), &self.database_url, self.clock.clone()).await;
+        self.address = format!("http://127.0.0.1:{port}");
+        self.port = port;
+        self.store = store;
+        self.stop = Some(stop);
+    }
+
+    /// How many rows a table holds, read straight from the database file.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let pool = sqlx::SqlitePool::connect(&self.database_url)
+            .await
+            .expect("database opens");
+        let count = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&pool)
+            .await
+            .expect("rows counted");
+        pool.close().await;
+        count
+    }
+
+    /// `POST /api/v1/channels/{channel}/identify`.
+    pub async fn identify(&self, channel: &str, identity_token: &str) -> Response {
+        self.post(
+            &format!("/api/v1/channels/{channel}/identify"),
+            None,
+            &json!({ "identity_token": identity_token }),
+        )
+        .await
+    }
+
+    /// Signs `sub` in on `members`, which must succeed.
+    pub async fn member(&self, sub: &str, name: &str) -> Identified {
+        let token = member_token(&member_claims(sub, name));
+        expect_json(self.identify("members", &token).await, StatusCode::OK).await
     }
 
     pub fn advance(&self, by: chrono::Duration) {
@@ -248,6 +375,26 @@ impl TestApp {
             json!({"client_msg_id": client_msg_id, "body": body}),
         )
         .await
+    }
+
+    pub async fn wait(&self, agent: &TestAgent, session_id: impl std::fmt::Display) -> Response {
+        self.agent_post(agent, &format!("/sessions/{session_id}/wait"), json!({}))
+            .await
+    }
+
+    /// Opens the visitor's event stream, naming the conversation `after_seq` counts in.
+    pub async fn visitor_socket_in(
+        &self,
+        token: &str,
+        session_id: uuid::Uuid,
+        after_seq: i64,
+    ) -> Socket {
+        let auth = VisitorFrame::Auth {
+            token: token.to_owned(),
+            after_seq,
+            session_id: Some(session_id),
+        };
+        self.socket("/api/v1/session/events", to_json(&auth)).await
     }
 
     async fn socket(&self, path: &str, first: String) -> Socket {

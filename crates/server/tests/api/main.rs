@@ -6,4 +6,5 @@ mod bad_input;
 mod helpers;
 mod live_mode;
 mod messages;
+mod persistent_mode;
 mod store;

@@ -7,10 +7,10 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use palaver_protocol::{AgentRef, ChannelMode, Contact, EndReason, Message, Sender, SessionState};
 use palaver_server::{
-    domain::{ClientMsgId, Email, MessageBody, PersonName, PhoneNumber},
+    domain::{ClientMsgId, Email, MessageBody, PersonName, PhoneNumber, UserId},
     store::{
-        AgentFilter, Appended, Author, ContactDetails, NewMessage, NewSession, PageRequest,
-        SessionFilter, SessionRecord, Store, sqlite::SqliteStore,
+        AgentFilter, Appended, Author, ContactDetails, IdentityGrant, NewMessage, NewSession,
+        PageRequest, SessionFilter, SessionRecord, Store, VerifiedDetails, sqlite::SqliteStore,
     },
 };
 use tempfile::TempDir;
@@ -67,6 +67,12 @@ macro_rules! conformance_suite {
             an_agent_name_is_taken_once,
             an_agent_token_is_valid_until_it_expires,
             a_deleted_agent_token_is_gone,
+            verified_contacts_are_keyed_by_channel_and_user_id_apart_from_live_ones,
+            one_conversation_per_contact_and_channel_is_open_even_when_two_start_at_once,
+            a_fresh_conversation_can_start_once_the_last_is_ended,
+            waiting_keeps_the_agent_and_reopening_returns_it_to_them_or_to_the_queue,
+            nobody_else_can_set_an_agents_conversation_waiting,
+            an_identity_token_reads_back_with_what_it_opens_until_swept,
         );
     };
     (@tests $module:ident, $fresh:expr, $($check:ident),+ $(,)?) => {
@@ -1338,5 +1344,239 @@ async fn a_deleted_agent_token_is_gone(store: Arc<dyn Store>) -> anyhow::Result<
         "other tokens of the same agent stay"
     );
     store.delete_agent_token("token-unknown").await?;
+    Ok(())
+}
+
+/// A persistent channel's user, as its site signed them.
+fn verified(
+    realm: &str,
+    user_id: &str,
+    name: &str,
+    phone: Option<&str>,
+) -> anyhow::Result<VerifiedDetails> {
+    Ok(VerifiedDetails {
+        realm: realm.into(),
+        user_id: UserId::parse(user_id).map_err(anyhow::Error::msg)?,
+        name: PersonName::parse(name).map_err(anyhow::Error::msg)?,
+        email: None,
+        phone: phone
+            .map(|phone| PhoneNumber::parse(phone, Some("GB")))
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+    })
+}
+
+async fn verified_contacts_are_keyed_by_channel_and_user_id_apart_from_live_ones(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let grace = store
+        .upsert_verified_contact(
+            &verified("members", "u1", "Grace", Some("020 7946 0958"))?,
+            minute(0),
+        )
+        .await?;
+    assert_eq!(
+        (grace.user_id.as_deref(), grace.phone.as_deref()),
+        (Some("u1"), Some("+442079460958"))
+    );
+    let renamed = store
+        .upsert_verified_contact(&verified("members", "u1", "Grace Hopper", None)?, minute(1))
+        .await?;
+    assert_eq!(renamed.id, grace.id);
+    assert_eq!(renamed.name, "Grace Hopper");
+    assert_eq!(
+        renamed.phone.as_deref(),
+        Some("+442079460958"),
+        "kept when not given"
+    );
+    let other_channel = store
+        .upsert_verified_contact(&verified("partners", "u1", "Grace", None)?, minute(1))
+        .await?;
+    assert_ne!(other_channel.id, grace.id);
+    // Typing the same number in a live chat proves nothing: another contact.
+    let typed = visitor(&*store, "Grace?", "020 7946 0958").await?;
+    assert_ne!(typed.id, grace.id);
+    assert_eq!(typed.user_id, None);
+    assert_eq!(store.contact(grace.id).await?, Some(renamed));
+    Ok(())
+}
+
+async fn one_conversation_per_contact_and_channel_is_open_even_when_two_start_at_once(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let grace = store
+        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
+        .await?;
+    let (one, two) = tokio::join!(
+        store.start_conversation(conversation(&grace, "members", minute(0))),
+        store.start_conversation(conversation(&grace, "members", minute(0))),
+    );
+    let ((one, one_created), (two, two_created)) = (one?, two?);
+    assert_eq!(one.id, two.id, "the same conversation");
+    assert!(one_created != two_created, "exactly one of them created it");
+    assert_eq!(
+        store
+            .open_conversation(grace.id, "members")
+            .await?
+            .map(|s| s.id),
+        Some(one.id)
+    );
+    let (elsewhere, created) = store
+        .start_conversation(conversation(&grace, "partners", minute(0)))
+        .await?;
+    assert!(
+        created && elsewhere.id != one.id,
+        "another channel, another conversation"
+    );
+    Ok(())
+}
+
+async fn a_fresh_conversation_can_start_once_the_last_is_ended(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let grace = store
+        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
+        .await?;
+    let (first, _) = store
+        .start_conversation(conversation(&grace, "members", minute(0)))
+        .await?;
+    end(&*store, first.id, EndReason::Agent, minute(5)).await?;
+    assert_eq!(store.open_conversation(grace.id, "members").await?, None);
+    let (fresh, created) = store
+        .start_conversation(conversation(&grace, "members", minute(6)))
+        .await?;
+    assert!(created);
+    assert_ne!(fresh.id, first.id);
+    assert_eq!(fresh.last_seq, 0);
+    Ok(())
+}
+
+async fn waiting_keeps_the_agent_and_reopening_returns_it_to_them_or_to_the_queue(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let grace = store
+        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
+        .await?;
+    let ada = agent(&*store, "ada").await?;
+    for keep_agent in [true, false] {
+        let (open, _) = store
+            .start_conversation(conversation(&grace, "members", minute(0)))
+            .await?;
+        assert_eq!(
+            store.reopen(open.id, keep_agent).await?,
+            None,
+            "not waiting"
+        );
+        join(&*store, open.id, &ada, minute(1)).await?;
+        let waiting = store.set_waiting(open.id, ada.id).await?.context("waits")?;
+        assert_eq!(waiting.state, SessionState::Waiting);
+        assert_eq!(
+            waiting.agent.as_ref(),
+            Some(&ada),
+            "remembered for affinity"
+        );
+        let back = store
+            .reopen(open.id, keep_agent)
+            .await?
+            .context("reopens")?;
+        if keep_agent {
+            assert_eq!(
+                (back.state, back.agent.as_ref()),
+                (SessionState::Active, Some(&ada))
+            );
+        } else {
+            assert_eq!((back.state, back.agent), (SessionState::Queued, None));
+        }
+        end(&*store, open.id, EndReason::Agent, minute(2)).await?;
+    }
+    Ok(())
+}
+
+async fn nobody_else_can_set_an_agents_conversation_waiting(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let grace = store
+        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
+        .await?;
+    let (ada, bob) = (agent(&*store, "ada").await?, agent(&*store, "bob").await?);
+    let (open, _) = store
+        .start_conversation(conversation(&grace, "members", minute(0)))
+        .await?;
+    join(&*store, open.id, &ada, minute(1)).await?;
+    assert_eq!(store.set_waiting(open.id, bob.id).await?, None);
+    end(&*store, open.id, EndReason::Agent, minute(2)).await?;
+    assert_eq!(store.set_waiting(open.id, ada.id).await?, None, "over");
+    assert_eq!(reread(&*store, open.id).await?.state, SessionState::Ended);
+    Ok(())
+}
+
+async fn an_identity_token_reads_back_with_what_it_opens_until_swept(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let grace = store
+        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
+        .await?;
+    let grant = |expires_at| IdentityGrant {
+        contact_id: grace.id,
+        channel: "members".into(),
+        expires_at,
+    };
+    store
+        .create_identity_token("old", &grant(minute(10)), minute(0))
+        .await?;
+    assert_eq!(
+        store.identity_by_token("old").await?,
+        Some(grant(minute(10)))
+    );
+    assert_eq!(store.identity_by_token("unknown").await?, None);
+    // Expired tokens stay a week, so late callers hear "expired", then go.
+    store
+        .create_identity_token("new", &grant(minute(8 * DAY + 60)), minute(8 * DAY))
+        .await?;
+    assert_eq!(store.identity_by_token("old").await?, None);
+    assert!(store.identity_by_token("new").await?.is_some());
+    Ok(())
+}
+
+/// Regression: migration 2 rebuilds contacts, sessions and messages; a database made before
+/// it must come through with every chat intact.
+#[tokio::test]
+async fn a_live_chat_database_from_before_persistent_mode_keeps_its_chats() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("palaver.db").display());
+    let options = url
+        .parse::<sqlx::sqlite::SqliteConnectOptions>()?
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await?;
+    let mut first_only = sqlx::migrate!("./migrations");
+    first_only.migrations = first_only.migrations[..1].to_vec().into();
+    first_only.run(&pool).await?;
+    sqlx::raw_sql(
+        "INSERT INTO contacts VALUES ('6c4b6a3e-2f7c-4d39-9d0e-1b2a3c4d5e6f', '+442079460958', 'Ada', NULL, 0, 0);
+         INSERT INTO sessions (id, token_hash, contact_id, channel, mode, state, started_at, ends_at, last_seq)
+           VALUES ('0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9', 'hash', '6c4b6a3e-2f7c-4d39-9d0e-1b2a3c4d5e6f', 'support', 'live', 'queued', 0, 86400000, 1);
+         INSERT INTO messages VALUES ('9a8b7c6d-5e4f-4321-8fed-cba987654321', '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9', 1, 'visitor', NULL, 'm1', 'Hello', 1);",
+    )
+    .execute(&pool)
+    .await?;
+    pool.close().await;
+
+    let store = SqliteStore::connect(&url).await?;
+    let session = store
+        .session_by_token("hash")
+        .await?
+        .context("the session survived")?;
+    assert_eq!(session.last_seq, 1);
+    let contact = store
+        .contact(session.contact_id)
+        .await?
+        .context("contact")?;
+    assert_eq!(contact.phone.as_deref(), Some("+442079460958"));
+    let messages = store
+        .messages(session.id, PageRequest::Latest { limit: 10 })
+        .await?;
+    assert_eq!(messages.messages.len(), 1);
+    assert_eq!(messages.messages[0].body, "Hello");
     Ok(())
 }
