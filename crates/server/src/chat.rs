@@ -604,7 +604,8 @@ async fn refused_hold(state: &AppState, session_id: Uuid) -> ApiError {
     }
 }
 
-/// An agent joins a session; joining again is harmless, joining another agent's is a 409.
+/// An agent joins a session; joining again is harmless, joining another agent's is a 409,
+/// but a waiting conversation is anyone's to take up.
 pub async fn join(
     state: &AppState,
     record: &SessionRecord,
@@ -617,7 +618,7 @@ pub async fn join(
     let Some(joined) = joined else {
         return Err(refused_hold(state, record.id).await);
     };
-    if record.agent.is_none() {
+    if record.agent.as_ref().map(|held| held.id) != Some(agent.id) {
         system_note(state, record.id, format!("{} joined the chat.", agent.name)).await?;
         publish_change(state, &joined).await?;
     }

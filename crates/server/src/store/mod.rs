@@ -258,7 +258,8 @@ pub trait Store: Send + Sync {
     async fn append_message(&self, new: NewMessage) -> anyhow::Result<Option<Appended>>;
     async fn messages(&self, session_id: Uuid, page: PageRequest) -> anyhow::Result<MessagePage>;
 
-    /// Assigns an agent to a session that is not marked ended; `None` when it is.
+    /// Assigns an agent to a session that is not marked ended and that no other agent holds
+    /// (a `waiting` session is held by nobody: any agent may take it up); `None` otherwise.
     async fn assign_agent(
         &self,
         session_id: Uuid,

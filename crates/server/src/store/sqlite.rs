@@ -669,7 +669,8 @@ impl Store for SqliteStore {
         let updated = sqlx::query(
             "UPDATE sessions SET agent_id = ?, joined_at = COALESCE(joined_at, ?), \
                state = CASE WHEN state = 'queued' OR state = 'waiting' THEN 'active' ELSE state END \
-             WHERE id = ? AND state != 'ended' AND (agent_id IS NULL OR agent_id = ?)",
+             WHERE id = ? AND state != 'ended' \
+               AND (agent_id IS NULL OR agent_id = ? OR state = 'waiting')",
         )
         .bind(agent_id.to_string())
         .bind(millis(now))

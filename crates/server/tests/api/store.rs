@@ -71,7 +71,7 @@ macro_rules! conformance_suite {
             one_conversation_per_contact_and_channel_is_open_even_when_two_start_at_once,
             a_fresh_conversation_can_start_once_the_last_is_ended,
             waiting_keeps_the_agent_and_reopening_returns_it_to_them_or_to_the_queue,
-            nobody_else_can_set_an_agents_conversation_waiting,
+            only_its_agent_sets_a_conversation_waiting_and_anyone_takes_it_up,
             an_identity_token_reads_back_with_what_it_opens_until_swept,
         );
     };
@@ -1492,7 +1492,7 @@ async fn waiting_keeps_the_agent_and_reopening_returns_it_to_them_or_to_the_queu
     Ok(())
 }
 
-async fn nobody_else_can_set_an_agents_conversation_waiting(
+async fn only_its_agent_sets_a_conversation_waiting_and_anyone_takes_it_up(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
     let grace = store
@@ -1504,6 +1504,13 @@ async fn nobody_else_can_set_an_agents_conversation_waiting(
         .await?;
     join(&*store, open.id, &ada, minute(1)).await?;
     assert_eq!(store.set_waiting(open.id, bob.id).await?, None);
+    store.set_waiting(open.id, ada.id).await?.context("waits")?;
+    let taken = join(&*store, open.id, &bob, minute(2)).await?;
+    assert_eq!(
+        (taken.state, taken.agent.as_ref()),
+        (SessionState::Active, Some(&bob)),
+        "a waiting conversation is anyone's to take up"
+    );
     end(&*store, open.id, EndReason::Agent, minute(2)).await?;
     assert_eq!(store.set_waiting(open.id, ada.id).await?, None, "over");
     assert_eq!(reread(&*store, open.id).await?.state, SessionState::Ended);
