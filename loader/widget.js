@@ -2,29 +2,44 @@
 //
 //   <script src="https://HOST/widget.js" data-channel="demo" async></script>
 //
+// A persistent channel's page also says who the visitor is, with a short-lived token that
+// the site signs with the channel's key (a JWT): in the tag (data-identity-token="…"), with
+// Palaver.identify(token), or best with Palaver.setIdentityProvider(async () => token), which
+// the widget then calls again whenever the token is about to run out.
+//
 // In order, it:
 // 1. reads the options from the tag's data-* attributes and copies them, checked, onto the
 //    host element #palaver-widget under the same names, where the widget reads them
 //    (src/config.rs): data-channel (required), data-server (by default the origin this script
-//    came from), data-color (a CSS colour), data-position (right or left) and data-language
-//    (en or fr; by default French when the page's <html lang> is French, else English);
+//    came from), data-color (a CSS colour), data-position (right or left), data-language
+//    (en or fr; by default French when the page's <html lang> is French, else English) and
+//    data-identity-token (a persistent channel's visitor);
 // 2. gives the host an open shadow root, so that the page's CSS and the widget's never meet,
 //    holding the widget's stylesheet and its mount container #palaver-root, and draws in the
 //    container a placeholder launcher with the widget's own markup, so the button shows at
 //    once, before any WebAssembly;
 // 3. installs window.Palaver, the page's API, and replays the calls that the page queued in
-//    the stub before this script ran (Palaver.q);
+//    the stub before this script ran (Palaver.q): open(), close(), toggle(),
+//    setRegarding(text), reset() (forgets the visitor in this browser, and the identity
+//    provider: a site calls it when its user signs out), identify(token),
+//    setIdentityProvider(fn), on(event, fn) and off(event, fn);
 // 4. loads the WebAssembly widget from https://HOST/widget/, once, at the first of: a click on
-//    the placeholder, a command that shows the panel, or the browser's first idle moment after
-//    the page has loaded. The widget then replaces the placeholder with its own launcher.
+//    the placeholder, a command that shows the panel, a signed-in visitor (an identity token
+//    or provider, so their conversation is ready to show), or the browser's first idle moment
+//    after the page has loaded. The widget then replaces the placeholder with its own
+//    launcher.
 //
 // The loader and the widget talk through DOM events dispatched on the host element:
 // - "palaver:event", widget to loader, detail {name, data}: "ready" once the widget listens
-//   for commands, then "message", "unread", "sessionEnded", "open" and "close". The loader
-//   hands each to the handlers registered with Palaver.on(name, fn).
+//   for commands, then "message", "unread", "sessionEnded", "open", "close" and
+//   "identityNeeded" ({reason: "missing" | "refresh" | "expired"}: a persistent channel needs
+//   a fresh identity token). The loader hands each to the handlers registered with
+//   Palaver.on(name, fn), and answers "identityNeeded" itself when the page has set an
+//   identity provider.
 // - "palaver:command", loader to widget, detail {name, args}: "open", "close", "toggle",
-//   "setRegarding" and "reset". They are sent only after "ready"; until then they wait, in
-//   the order they were given.
+//   "setRegarding", "reset", "identify" [token] and "identifyFailed" [why the provider gave
+//   no token]. They are sent only after "ready"; until then they wait, in the order they were
+//   given.
 (function () {
   "use strict";
 
@@ -34,11 +49,13 @@
     return; // not started from a <script> tag, or the widget is already on the page
   }
 
-  var COMMANDS = ["open", "close", "toggle", "setRegarding", "reset"];
-  // Commands that show the panel: the widget loads at once for them, while the others wait in
-  // the buffer for the idle-time load.
-  var LOAD_NOW = ["open", "toggle"];
-  var EVENTS = ["ready", "message", "unread", "sessionEnded", "open", "close"];
+  var METHODS = ["open", "close", "toggle", "setRegarding", "reset", "identify",
+    "setIdentityProvider", "on", "off"];
+  // Commands that show the panel or sign a visitor in: the widget loads at once for them,
+  // while the others wait in the buffer for the idle-time load.
+  var LOAD_NOW = ["open", "toggle", "identify"];
+  var EVENTS = ["ready", "message", "unread", "sessionEnded", "open", "close",
+    "identityNeeded"];
   // The launcher's accessible name, as the widget itself words it in each language.
   var LABELS = { en: "Chat with us", fr: "Discuter avec nous" };
   var SVG = "http://www.w3.org/2000/svg";
@@ -79,6 +96,7 @@
   // "fr-CA" counts as "fr": the widget speaks one French.
   var language = oneOf("language", option("language").toLowerCase().split(/[-_]/)[0],
     ["en", "fr"], pageLanguage);
+  var identityToken = option("identity-token");
 
   var host = document.createElement("div");
   host.id = "palaver-widget";
@@ -86,6 +104,9 @@
   host.setAttribute("data-server", server);
   host.setAttribute("data-position", position);
   host.setAttribute("data-language", language);
+  if (identityToken) {
+    host.setAttribute("data-identity-token", identityToken);
+  }
   if (color) {
     host.setAttribute("data-color", color);
     // Declarations on the host element itself win over the stylesheet's `:host` defaults, so
@@ -180,8 +201,59 @@
     }
   }
 
+  // The page's identity provider: a function that returns the visitor's identity token, or
+  // a promise of it.
+  var provider = null;
+  var asking = null; // the provider being called, until it answers
+  var wanted = false; // the widget asked for an identity that no provider has given yet
+  // The tag's token is in use until the widget asks for another one, so a provider set
+  // beside it is first called then, not at once.
+  var tagToken = !!identityToken;
+
+  function askProvider() {
+    if (!provider) {
+      wanted = true;
+      return;
+    }
+    if (asking === provider) {
+      return; // its answer is on the way
+    }
+    var from = asking = provider;
+    wanted = false;
+    // Only the latest provider's answers count: a reset or a new provider drops older ones.
+    function done() {
+      if (asking === from) {
+        asking = null;
+      }
+      return from === provider;
+    }
+    Promise.resolve().then(function () {
+      return from();
+    }).then(function (token) {
+      if (!done()) {
+        return;
+      }
+      token = typeof token === "string" ? token.trim() : "";
+      if (token) {
+        send("identify", [token]);
+      } else {
+        warn("the identity provider gave no token");
+        send("identifyFailed", [""]);
+      }
+    }, function (error) {
+      if (!done()) {
+        return;
+      }
+      console.error("palaver: the identity provider failed", error);
+      send("identifyFailed", [String((error && error.message) || error || "")]);
+    });
+  }
+
   host.addEventListener("palaver:event", function (event) {
     var detail = event.detail || {};
+    if (detail.name === "identityNeeded") {
+      askProvider();
+    }
     if (detail.name === "ready") {
       ready = true;
       var buffered = pending;
@@ -200,9 +272,9 @@
 
   // Palaver("open"), Palaver("on", "message", fn), …: the form the stub queues.
   function Palaver(name) {
-    if (COMMANDS.indexOf(name) < 0 && name !== "on" && name !== "off") {
+    if (METHODS.indexOf(name) < 0) {
       warn("unknown command " + JSON.stringify(name) + "; the commands are " +
-        COMMANDS.concat("on", "off").join(", "));
+        METHODS.join(", "));
       return;
     }
     Palaver[name].apply(null, Array.prototype.slice.call(arguments, 1));
@@ -220,9 +292,37 @@
   Palaver.setRegarding = function (text) {
     send("setRegarding", [text == null ? "" : String(text)]);
   };
-  // Forgets the visitor's stored session in this browser.
+  // Forgets the visitor in this browser (stored session, messages, signed-in identity) and
+  // the identity provider.
   Palaver.reset = function () {
+    provider = null;
+    wanted = false;
+    tagToken = false;
     send("reset", []);
+  };
+  // Signs the visitor in to a persistent channel with a token the site signed (a JWT).
+  Palaver.identify = function (token) {
+    token = token == null ? "" : String(token).trim();
+    if (!token) {
+      warn("Palaver.identify(token) needs the visitor's identity token");
+      return;
+    }
+    tagToken = false;
+    send("identify", [token]);
+  };
+  // fn() returns the visitor's identity token, or a promise of it; the widget calls it for
+  // the first token and again before each one runs out.
+  Palaver.setIdentityProvider = function (fn) {
+    if (typeof fn !== "function") {
+      warn("Palaver.setIdentityProvider(fn) needs a function that returns the token");
+      return;
+    }
+    provider = fn;
+    if (wanted || !tagToken) {
+      askProvider();
+    }
+    tagToken = false;
+    load();
   };
   Palaver.on = function (name, handler) {
     if (typeof handler !== "function") {
@@ -278,7 +378,9 @@
       setTimeout(load, 2000);
     }
   }
-  if (document.readyState === "complete") {
+  if (identityToken) {
+    load(); // a signed-in visitor: their conversation should be ready when they open it
+  } else if (document.readyState === "complete") {
     loadWhenIdle();
   } else {
     window.addEventListener("load", loadWhenIdle, { once: true });

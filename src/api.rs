@@ -4,8 +4,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use palaver_protocol::{
-    ChannelInfo, ErrorBody, Message, MessagePage, SendMessage, Session, SessionCreated,
-    SetRegarding, StartSession,
+    ChannelInfo, ErrorBody, Identified, Identify, Message, MessagePage, SendMessage, Session,
+    SessionCreated, SetRegarding, StartSession,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -22,6 +22,14 @@ impl ApiFailure {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Refused { status, .. } => Some(*status),
+            Self::Unreachable => None,
+        }
+    }
+
+    /// The server's error code (`identity_expired`, `no_conversation`…), when it refused.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Refused { body, .. } => Some(&body.error),
             Self::Unreachable => None,
         }
     }
@@ -63,6 +71,16 @@ impl Api {
     ) -> Result<SessionCreated, ApiFailure> {
         let url = format!("{}/channels/{channel}/sessions", self.base);
         call(Request::post(&url), Some(details)).await
+    }
+
+    /// Trades a persistent channel's identity token for a bearer token of the visitor API.
+    pub async fn identify(
+        &self,
+        channel: &str,
+        identity_token: String,
+    ) -> Result<Identified, ApiFailure> {
+        let url = format!("{}/channels/{channel}/identify", self.base);
+        call(Request::post(&url), Some(&Identify { identity_token })).await
     }
 
     pub async fn session(&self, token: &str) -> Result<Session, ApiFailure> {

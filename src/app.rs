@@ -42,6 +42,8 @@ pub fn App(
         Command::Toggle => open.update(|open| *open = !*open),
         Command::SetRegarding(regarding) => chat.set_regarding(regarding),
         Command::Reset => chat.reset(),
+        Command::Identify(token) => chat.identify(token),
+        Command::IdentifyFailed(reason) => chat.identify_failed(reason),
     });
 
     let launcher = NodeRef::<html::Button>::new();

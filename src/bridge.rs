@@ -2,6 +2,10 @@
 //! the host element. The loader sends `palaver:command` events (`{name, args}`) once the
 //! widget has announced itself with `ready`; the widget reports with `palaver:event`
 //! (`{name, data}`), which the loader hands to the page's `Palaver.on(name, fn)` handlers.
+//!
+//! One exchange goes both ways: on a persistent channel the widget emits `identityNeeded`
+//! when it needs a (fresh) identity token, and the loader answers with `identify` (the token
+//! from the page's identity provider) or `identifyFailed` (why the provider gave none).
 
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
@@ -15,6 +19,10 @@ pub enum Command {
     Toggle,
     SetRegarding(Option<String>),
     Reset,
+    /// A persistent channel's identity token (a JWT the host site signed).
+    Identify(String),
+    /// The page's identity provider failed; the text says why, for the visitor.
+    IdentifyFailed(String),
 }
 
 impl Command {
@@ -32,6 +40,18 @@ impl Command {
             "close" => Self::Close,
             "toggle" => Self::Toggle,
             "reset" => Self::Reset,
+            "identify" => Self::Identify(
+                first
+                    .and_then(|token| token.as_string())
+                    .map(|token| token.trim().to_owned())
+                    .filter(|token| !token.is_empty())?,
+            ),
+            "identifyFailed" => Self::IdentifyFailed(
+                first
+                    .and_then(|text| text.as_string())
+                    .map(|text| text.trim().to_owned())
+                    .unwrap_or_default(),
+            ),
             "setRegarding" => Self::SetRegarding(
                 first
                     .and_then(|text| text.as_string())
@@ -123,5 +143,32 @@ mod tests {
             Some(Command::SetRegarding(None))
         );
         assert_eq!(Command::from_detail(&detail(r#"{"name":"explode"}"#)), None);
+    }
+
+    #[wasm_bindgen_test]
+    fn an_identity_token_and_a_providers_failure_are_read_from_the_event_detail() {
+        assert_eq!(
+            Command::from_detail(&detail(r#"{"name":"identify","args":[" a.b.c "]}"#)),
+            Some(Command::Identify("a.b.c".into()))
+        );
+        assert_eq!(
+            Command::from_detail(&detail(r#"{"name":"identify","args":[""]}"#)),
+            None,
+            "an empty token is no identity"
+        );
+        assert_eq!(
+            Command::from_detail(&detail(r#"{"name":"identify","args":[42]}"#)),
+            None
+        );
+        assert_eq!(
+            Command::from_detail(&detail(
+                r#"{"name":"identifyFailed","args":["HTTP 403 from /me/token"]}"#
+            )),
+            Some(Command::IdentifyFailed("HTTP 403 from /me/token".into()))
+        );
+        assert_eq!(
+            Command::from_detail(&detail(r#"{"name":"identifyFailed","args":[]}"#)),
+            Some(Command::IdentifyFailed(String::new()))
+        );
     }
 }

@@ -18,6 +18,9 @@ pub struct WidgetConfig {
     pub position: Position,
     /// The language of the widget's own words (`data-language`).
     pub language: Language,
+    /// A persistent channel's visitor identity, the JWT the host page signed
+    /// (`data-identity-token`); `Palaver.identify` and an identity provider give later ones.
+    pub identity_token: Option<String>,
 }
 
 /// The corner of the page the widget sits in.
@@ -36,6 +39,16 @@ pub enum Language {
     French,
 }
 
+impl Language {
+    /// The BCP 47 tag, for the browser's date formatting.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::English => "en",
+            Self::French => "fr",
+        }
+    }
+}
+
 impl WidgetConfig {
     /// A configuration with the defaults for everything but channel and server.
     pub fn new(channel: impl Into<String>, server: impl Into<String>) -> Self {
@@ -45,6 +58,7 @@ impl WidgetConfig {
             color: None,
             position: Position::Right,
             language: Language::English,
+            identity_token: None,
         }
     }
 
@@ -73,6 +87,7 @@ impl WidgetConfig {
                 Some(lang) if lang.starts_with("fr") => Language::French,
                 _ => Language::English,
             },
+            identity_token: optional("data-identity-token"),
         })
     }
 }
@@ -125,6 +140,32 @@ mod tests {
             ("data-color", "red; background: url(x)"),
         ]);
         assert_eq!(WidgetConfig::from_host(&host).expect("valid").color, None);
+    }
+
+    #[wasm_bindgen_test]
+    fn reads_the_identity_token_a_signed_in_page_passes() {
+        let host = host_with(&[
+            ("data-channel", "members"),
+            ("data-server", "https://chat.example"),
+            ("data-identity-token", " eyJhbGciOiJIUzI1NiJ9.e30.sig "),
+        ]);
+        assert_eq!(
+            WidgetConfig::from_host(&host)
+                .expect("valid")
+                .identity_token
+                .as_deref(),
+            Some("eyJhbGciOiJIUzI1NiJ9.e30.sig")
+        );
+        let host = host_with(&[
+            ("data-channel", "members"),
+            ("data-server", "https://chat.example"),
+        ]);
+        assert_eq!(
+            WidgetConfig::from_host(&host)
+                .expect("valid")
+                .identity_token,
+            None
+        );
     }
 
     #[wasm_bindgen_test]

@@ -6,6 +6,10 @@
 //! The server is the truth: messages are kept by their sequence number, a reconnect names
 //! the last one held and receives exactly what came after, and a send is retried with the
 //! same client id until the server confirms it, so nothing is lost or doubled.
+//!
+//! A live channel's visitor starts with the details form and a session of their own; a
+//! persistent channel's visitor is signed in by their site, and the same stream then follows
+//! their one open conversation ([`persistent`]).
 
 use std::{collections::BTreeMap, fmt, time::Duration};
 
@@ -16,7 +20,8 @@ use futures::{
 use gloo_net::websocket::{Message as WsMessage, futures::WebSocket};
 use leptos::{prelude::*, task::spawn_local};
 use palaver_protocol::{
-    ChannelInfo, EndReason, Message, QueueStatus, SendMessage, Sender, Session, SessionState,
+    ChannelInfo, ChannelMode, EndReason, Message, QueueStatus, SendMessage, Sender, Session,
+    SessionState,
     frames::{VisitorEvent, VisitorFrame},
 };
 use uuid::Uuid;
@@ -28,6 +33,8 @@ use crate::{
     i18n::Texts,
     session::{Details, Pending, Stored, StoredSession},
 };
+
+mod persistent;
 
 /// Messages per history page.
 const PAGE: u32 = 30;
@@ -41,6 +48,9 @@ pub enum Phase {
     Loading,
     /// The details form; `reason` says why an earlier chat is over, when one was.
     Form { reason: Option<EndReason> },
+    /// A persistent channel with no verified visitor: no identity from the site yet, or one
+    /// the server refused ([`ChatConnection::identity_error`] says why).
+    SignIn,
     /// A chat in progress.
     Chat,
     /// The chat just ended; the transcript stays until the visitor starts a new one.
@@ -115,6 +125,14 @@ pub struct ChatConnection {
     pub unread: RwSignal<u32>,
     /// The last incoming message, for the polite live region.
     pub announcement: RwSignal<String>,
+    /// Persistent mode: an agent closed the conversation on screen; the visitor's next message
+    /// starts a new one.
+    pub conversation_closed: RwSignal<bool>,
+    /// Persistent mode: why the visitor's identity was not accepted, in the server's or the
+    /// site's words.
+    pub identity_error: RwSignal<Option<String>>,
+    /// Persistent mode: the sign-in ran out and the site gave no fresh identity.
+    pub sign_in_expired: RwSignal<bool>,
     open: RwSignal<bool>,
     inner: StoredValue<Inner, LocalStorage>,
 }
@@ -131,11 +149,16 @@ struct Inner {
     regarding: Option<String>,
     /// Bumped whenever the session changes, so loops of an older one stop.
     generation: u32,
+    /// Bumped whenever the visitor is forgotten (reset, another person signing in), so that
+    /// answers to requests made for them are dropped.
+    era: u32,
     history_loaded: bool,
     /// Writes frames to the open event stream.
     socket: Option<UnboundedSender<VisitorFrame>>,
-    /// Wakes the reconnection loop early.
+    /// Wakes the reconnection loop early; `None` while no loop runs.
     kick: Option<UnboundedSender<()>>,
+    /// Persistent mode: the verified visitor; see [`persistent`].
+    identity: persistent::Identity,
 }
 
 /// Starts the chat for this page view; call once, in the root component.
@@ -158,6 +181,9 @@ pub fn use_chat_connection(
         starting: RwSignal::new(false),
         unread: RwSignal::new(0),
         announcement: RwSignal::new(String::new()),
+        conversation_closed: RwSignal::new(false),
+        identity_error: RwSignal::new(None),
+        sign_in_expired: RwSignal::new(false),
         open: options.open,
         inner: StoredValue::new_local(Inner {
             api: Api::new(&config.server),
@@ -168,9 +194,11 @@ pub fn use_chat_connection(
             token: None,
             regarding: None,
             generation: 0,
+            era: 0,
             history_loaded: false,
             socket: None,
             kick: None,
+            identity: persistent::Identity::new(config.identity_token.clone()),
         }),
     };
     let kick = move || chat.kick();
@@ -187,8 +215,7 @@ pub fn use_chat_connection(
     });
     Effect::new(move |_| {
         let unread = chat.unread.get();
-        chat.inner
-            .with_value(|inner| inner.bridge.emit("unread", &unread));
+        chat.emit("unread", &unread);
     });
     spawn_local(chat.resume());
     chat
@@ -211,6 +238,27 @@ impl ChatConnection {
         self.inner.with_value(|inner| inner.generation)
     }
 
+    fn era(&self) -> u32 {
+        self.inner.with_value(|inner| inner.era)
+    }
+
+    /// Whether the channel is in persistent mode (tracked, for views).
+    pub fn persistent(&self) -> bool {
+        self.channel.with(|channel| is_persistent(channel.as_ref()))
+    }
+
+    fn is_persistent(&self) -> bool {
+        self.channel
+            .with_untracked(|channel| is_persistent(channel.as_ref()))
+    }
+
+    /// Tells the host page. The bridge is taken out first: the page's handler runs at once
+    /// and may send a command back, which must find the connection free.
+    fn emit(&self, name: &str, data: &impl serde::Serialize) {
+        let bridge = self.inner.with_value(|inner| inner.bridge.clone());
+        bridge.emit(name, data);
+    }
+
     pub fn texts(&self) -> &'static Texts {
         self.inner.with_value(|inner| inner.texts)
     }
@@ -229,11 +277,12 @@ impl ChatConnection {
         });
     }
 
-    /// On page load: resume the stored session inside its window, or show the form.
+    /// On page load: resume the stored live session inside its window, or else start as the
+    /// channel's mode says.
     async fn resume(self) {
         let stored = self.stored();
         let Some(session) = stored.session() else {
-            self.show_form(None).await;
+            self.start_without_session().await;
             return;
         };
         if !session.is_current(js_sys::Date::now()) {
@@ -273,6 +322,43 @@ impl ChatConnection {
             Err(_) => self.phase.set(Phase::Chat),
         }
         self.connect();
+    }
+
+    /// No live session to resume: a persistent channel signs the visitor in, any other shows
+    /// the details form. The form never shows before the mode is known, since a persistent
+    /// channel must never ask for details.
+    async fn start_without_session(self) {
+        let Some(info) = self.channel_info().await else {
+            // An unknown or refused channel: the form, whose start then shows the server's
+            // error.
+            self.phase.set(Phase::Form { reason: None });
+            return;
+        };
+        let persistent = info.mode == ChannelMode::Persistent;
+        self.channel.set(Some(info));
+        if persistent {
+            self.start_persistent();
+            spawn_local(self.watch_hours());
+        } else {
+            self.phase.set(Phase::Form { reason: None });
+        }
+    }
+
+    /// The channel's settings, asked again with backoff while the server is unreachable;
+    /// `None` when it refuses.
+    async fn channel_info(&self) -> Option<ChannelInfo> {
+        let channel_id = self.inner.with_value(|inner| inner.channel_id.clone());
+        let mut attempt = 0;
+        loop {
+            match self.api().channel(&channel_id).await {
+                Ok(info) => return Some(info),
+                Err(ApiFailure::Refused { .. }) => return None,
+                Err(ApiFailure::Unreachable) => {
+                    gloo_timers::future::sleep(backoff(attempt)).await;
+                    attempt = attempt.saturating_add(1);
+                }
+            }
+        }
     }
 
     async fn show_form(&self, reason: Option<EndReason>) {
@@ -383,12 +469,26 @@ impl ChatConnection {
         let Some(token) = self.token() else {
             return;
         };
+        if self.waits_for_identity() {
+            return;
+        }
         let message = SendMessage {
             client_msg_id: pending.client_msg_id.clone(),
             body: pending.body.clone(),
         };
-        match self.api().send(&token, &message).await {
+        let era = self.era();
+        let result = self.api().send(&token, &message).await;
+        if self.era() != era {
+            return;
+        }
+        match result {
             Ok(message) => self.receive(message, false),
+            Err(ApiFailure::Refused { status: 401, .. }) if self.is_persistent() => {
+                // Kept for the next identity; sent again at once if one came meanwhile.
+                if !self.token_expired(&token) {
+                    spawn_local(self.deliver(pending));
+                }
+            }
             Err(ApiFailure::Refused { status: 410, body }) => {
                 self.finish(body.end_reason.unwrap_or(EndReason::Expired))
             }
@@ -432,6 +532,9 @@ impl ChatConnection {
                 self.save_outbox();
             }
         }
+        if !self.on_screen(message.session_id) {
+            return;
+        }
         let new = self
             .messages
             .try_update(|messages| messages.insert(message.seq, message.clone()).is_none())
@@ -451,8 +554,7 @@ impl ChatConnection {
         if !self.open.get_untracked() {
             self.unread.update(|unread| *unread += 1);
         }
-        self.inner
-            .with_value(|inner| inner.bridge.emit("message", &message));
+        self.emit("message", &message);
     }
 
     fn apply(&self, session: &Session) {
@@ -488,38 +590,68 @@ impl ChatConnection {
         self.queue.set(None);
         self.agent_typing.set(None);
         self.phase.set(Phase::Ended { reason });
-        self.inner.with_value(|inner| {
-            inner
-                .bridge
-                .emit("sessionEnded", &serde_json::json!({ "reason": reason }))
-        });
+        self.emit("sessionEnded", &serde_json::json!({ "reason": reason }));
     }
 
     /// Drops the session token and stops its connection.
     fn forget_session(&self) {
         self.stored().clear_session();
+        self.stop_connection();
+        self.inner
+            .update_value(|inner| inner.history_loaded = false);
+    }
+
+    /// Drops the bearer token and stops the connection loop, keeping what is stored.
+    fn stop_connection(&self) {
         self.inner.update_value(|inner| {
             inner.token = None;
             inner.generation += 1;
             inner.socket = None;
             inner.kick = None;
-            inner.history_loaded = false;
         });
     }
 
-    /// `Palaver.reset()`: forget the visitor entirely and show an empty form.
+    /// `Palaver.reset()`: forget the visitor entirely, then show an empty form, or on a
+    /// persistent channel wait for a new identity.
     pub fn reset(&self) {
-        self.forget_session();
-        self.stored().forget_everything();
-        self.inner.update_value(|inner| inner.regarding = None);
-        self.messages.set(BTreeMap::new());
-        self.outbox.set(Vec::new());
-        self.queue.set(None);
-        self.unread.set(0);
+        self.forget_visitor();
+        self.inner.update_value(|inner| {
+            inner.regarding = None;
+            inner.identity.sign_out();
+        });
         self.field_errors.set(BTreeMap::new());
         self.form_error.set(None);
-        let chat = *self;
-        spawn_local(async move { chat.show_form(None).await });
+        self.identity_error.set(None);
+        if self.is_persistent() {
+            self.start_persistent();
+        } else if self.channel.with_untracked(Option::is_some)
+            || self.phase.get_untracked() != Phase::Loading
+        {
+            let chat = *self;
+            spawn_local(async move { chat.show_form(None).await });
+        }
+        // Otherwise the page is still finding out the channel's mode, and goes on to the form
+        // or the sign-in with nothing of the visitor left.
+    }
+
+    /// Drops everything known about the visitor, in memory and in this browser's storage,
+    /// and stops the connection; the page's settings (Regarding, the channel) stay.
+    fn forget_visitor(&self) {
+        self.forget_session();
+        self.stored().forget_everything();
+        self.inner.update_value(|inner| {
+            inner.era = inner.era.wrapping_add(1);
+            inner.identity.forget_visitor();
+        });
+        self.messages.set(BTreeMap::new());
+        self.outbox.set(Vec::new());
+        self.has_older.set(false);
+        self.queue.set(None);
+        self.agent_typing.set(None);
+        self.unread.set(0);
+        self.announcement.set(String::new());
+        self.conversation_closed.set(false);
+        self.sign_in_expired.set(false);
     }
 
     /// `Palaver.setRegarding(text)`: now for a running chat, or with the next one.
@@ -529,8 +661,14 @@ impl ChatConnection {
         if let Some(token) = self.token() {
             let api = self.api();
             spawn_local(async move {
-                if let Err(failure) = api.set_regarding(&token, regarding).await {
-                    leptos::logging::warn!("palaver: Regarding was not saved: {failure:?}");
+                match api.set_regarding(&token, regarding).await {
+                    Ok(_) => {}
+                    // A persistent visitor without an open conversation: it goes with the
+                    // next one (see `persistent::show_conversation`).
+                    Err(failure) if failure.code() == Some("no_conversation") => {}
+                    Err(failure) => {
+                        leptos::logging::warn!("palaver: Regarding was not saved: {failure:?}")
+                    }
                 }
             });
         }
@@ -555,15 +693,33 @@ impl ChatConnection {
             return;
         };
         let chat = *self;
+        let era = self.era();
         spawn_local(async move {
             let query = format!("?before={first}&limit={PAGE}");
-            if let Ok(page) = chat.api().messages(&token, &query).await {
-                chat.messages.update(|messages| {
-                    messages.extend(page.messages.into_iter().map(|m| (m.seq, m)))
-                });
-                chat.has_older.set(page.has_more);
+            let result = chat.api().messages(&token, &query).await;
+            if chat.era() != era {
+                return;
+            }
+            match result {
+                Ok(page) => {
+                    chat.add_page(page.messages);
+                    chat.has_older.set(page.has_more);
+                }
+                Err(failure) if chat.is_persistent() => chat.persistent_failure(&token, &failure),
+                Err(_) => {}
             }
         });
+    }
+
+    /// Takes in a page of history.
+    fn add_page(&self, page: Vec<Message>) {
+        for message in page {
+            if self.on_screen(message.session_id) {
+                self.messages.update(|messages| {
+                    messages.insert(message.seq, message);
+                });
+            }
+        }
     }
 
     /// Starts the connection loop for the current session.
@@ -582,10 +738,31 @@ impl ChatConnection {
                     self.finish(reason);
                     return;
                 }
+                // Persistent mode has no session to lose: the loop waits for a new identity.
+                Outcome::Lost if self.is_persistent() => {
+                    if self.generation() == generation {
+                        self.inner.update_value(|inner| inner.kick = None);
+                    }
+                    return;
+                }
                 Outcome::Lost => {
                     self.forget_session();
                     self.phase.set(Phase::Form { reason: None });
                     return;
+                }
+                Outcome::IdentityExpired(token) => {
+                    // Unless a fresh token came meanwhile, the loop waits for one; a new
+                    // identity starts it again.
+                    if self.token_expired(&token) && self.generation() == generation {
+                        self.link.set(LinkState::Offline);
+                        self.agent_typing.set(None);
+                        self.inner.update_value(|inner| {
+                            inner.socket = None;
+                            inner.kick = None;
+                        });
+                        return;
+                    }
+                    attempt = 0;
                 }
                 Outcome::Dropped { was_online } => {
                     if was_online {
@@ -612,13 +789,26 @@ impl ChatConnection {
             return Outcome::Lost;
         };
         let history_loaded = self.inner.with_value(|inner| inner.history_loaded);
+        let persistent = self.is_persistent();
         if !history_loaded {
-            match self.api().messages(&token, &format!("?limit={PAGE}")).await {
+            let result = self.api().messages(&token, &format!("?limit={PAGE}")).await;
+            if self.generation() != generation {
+                return Outcome::Dropped { was_online: false };
+            }
+            match result {
                 Ok(page) => {
-                    self.messages.update(|messages| {
-                        messages.extend(page.messages.into_iter().map(|m| (m.seq, m)))
-                    });
+                    self.add_page(page.messages);
                     self.has_older.set(page.has_more);
+                    self.inner.update_value(|inner| inner.history_loaded = true);
+                }
+                Err(ApiFailure::Refused { status: 401, .. }) if persistent => {
+                    return Outcome::IdentityExpired(token);
+                }
+                Err(ApiFailure::Refused { body, .. })
+                    if persistent && body.error == "no_conversation" =>
+                {
+                    // Closed since the sign-in: nothing to load until the next message.
+                    self.conversation_gone(None);
                     self.inner.update_value(|inner| inner.history_loaded = true);
                 }
                 Err(ApiFailure::Refused { status: 410, body }) => {
@@ -635,7 +825,14 @@ impl ChatConnection {
         let after_seq = self
             .messages
             .with_untracked(|messages| messages.keys().next_back().copied().unwrap_or(0));
-        let auth = VisitorFrame::Auth { token, after_seq };
+        // A persistent visitor's `after_seq` counts in the conversation on screen; the server
+        // sends all of the open one when that is another.
+        let session_id = self.inner.with_value(|inner| inner.identity.conversation);
+        let auth = VisitorFrame::Auth {
+            token: token.clone(),
+            after_seq,
+            session_id,
+        };
         let (frames, mut outgoing) = unbounded::<VisitorFrame>();
         if frames.unbounded_send(auth).is_err() {
             return Outcome::Dropped { was_online: false };
@@ -664,7 +861,11 @@ impl ChatConnection {
                 VisitorEvent::Ready { session } => {
                     was_online = true;
                     self.link.set(LinkState::Online);
-                    self.apply(&session);
+                    if persistent {
+                        self.follow(session.as_ref());
+                    } else if let Some(session) = &session {
+                        self.apply(session);
+                    }
                     spawn_local(self.flush());
                 }
                 VisitorEvent::Message { message } => self.receive(message, true),
@@ -674,6 +875,9 @@ impl ChatConnection {
                     }
                 }
                 VisitorEvent::Queue { queue } => self.queue.set(Some(queue)),
+                // A persistent visitor's stream goes on past an ended conversation: the next
+                // message starts a fresh one, announced the same way.
+                VisitorEvent::Session { session } if persistent => self.follow(Some(&session)),
                 VisitorEvent::Session { session } => {
                     self.apply(&session);
                     if let Some(reason) = session.end_reason {
@@ -682,6 +886,9 @@ impl ChatConnection {
                 }
                 VisitorEvent::Error { error } => {
                     return match (error.error.as_str(), error.end_reason) {
+                        ("identity_expired" | "unauthorized", _) if persistent => {
+                            Outcome::IdentityExpired(token)
+                        }
                         ("session_ended", Some(reason)) => Outcome::Over(reason),
                         ("unauthorized", _) => Outcome::Lost,
                         _ => Outcome::Dropped { was_online },
@@ -699,8 +906,14 @@ enum Outcome {
     Over(EndReason),
     /// The server does not know the token.
     Lost,
+    /// Persistent mode: the server no longer takes this bearer token.
+    IdentityExpired(String),
     /// The stream dropped; try again.
     Dropped { was_online: bool },
+}
+
+fn is_persistent(channel: Option<&ChannelInfo>) -> bool {
+    channel.is_some_and(|channel| channel.mode == ChannelMode::Persistent)
 }
 
 /// 0.5 s doubling up to 30 s, each wait jittered down to half, so that many widgets

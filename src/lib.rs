@@ -12,19 +12,22 @@
 //! - [`config`]: [`WidgetConfig`], the settings read from the host element.
 //! - [`app`]: the root component; starts the chat, provides contexts once, composes the rest.
 //! - [`connection`]: `use_chat_connection()`, the chat as signals and actions: resume,
-//!   history, the event stream with reconnection, and the outbox.
-//! - [`session`]: what is kept in localStorage (session, details, outbox).
+//!   history, the event stream with reconnection, and the outbox; its `persistent` module
+//!   signs a persistent channel's visitor in and follows their one open conversation.
+//! - [`session`]: what is kept in localStorage (session, details, outbox, and in persistent
+//!   mode the contact the outbox belongs to).
 //! - [`api`]: the server's REST API.
 //! - [`bridge`]: the host page's `window.Palaver` commands and events.
 //! - [`i18n`]: the widget's own words, per language.
-//! - [`components`]: one component per file (launcher, panel, prechat_form, message_list,
-//!   composer).
+//! - [`components`]: one component per file (launcher, panel, prechat_form, sign_in,
+//!   message_list, notices, composer).
 //! - `style/widget.css`: the widget's styles, loaded inside the shadow root, so the host
 //!   page's CSS and the widget's never meet.
 //! - `index.html` and `Trunk.toml`: the Trunk build, which writes everything to `dist/`.
 //!
 //! Component tests sit next to their component under `#[cfg(test)]` and run in headless
-//! Chromium: `cargo test -p palaver-widget --target wasm32-unknown-unknown`.
+//! Chromium: `cargo test -p palaver-widget --target wasm32-unknown-unknown`. `test_support`
+//! mounts the app and fakes the server's REST answers inside the page.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -40,6 +43,8 @@ pub mod config;
 pub mod connection;
 pub mod i18n;
 pub mod session;
+#[cfg(test)]
+mod test_support;
 
 pub use config::WidgetConfig;
 

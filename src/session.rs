@@ -2,6 +2,10 @@
 //! (`palaver:{channel}:…`), since the storage belongs to the site, not to the widget:
 //! the session token and window (to resume), the visitor's details (to start again in one
 //! click) and the outbox (messages typed but not yet confirmed, so a reload loses none).
+//!
+//! A persistent channel keeps less: its bearer token lives in memory only (a fresh identity
+//! token from the site replaces it on every visit), so it stores just the outbox and the id of
+//! the contact it belongs to, which tells a change of person on a shared computer.
 
 use gloo_storage::{LocalStorage, Storage};
 use palaver_protocol::{Session, StartSession};
@@ -122,10 +126,28 @@ impl Stored {
         }
     }
 
-    /// Removes every trace of the visitor (`Palaver.reset()`, shared computers).
+    /// The persistent-mode contact whose outbox this browser holds.
+    pub fn contact(&self) -> Option<Uuid> {
+        self.read("contact")
+    }
+
+    pub fn save_contact(&self, contact: Uuid) {
+        self.write("contact", &contact);
+    }
+
+    /// Removes every trace of the visitor (`Palaver.reset()`, a change of person on a shared
+    /// computer): every key of the channel's namespace, whichever version of the widget wrote
+    /// it.
     pub fn forget_everything(&self) {
-        self.clear_session();
-        LocalStorage::delete(self.key("details"));
+        let prefix = self.key("");
+        let storage = LocalStorage::raw();
+        let keys: Vec<String> = (0..storage.length().unwrap_or(0))
+            .filter_map(|index| storage.key(index).ok().flatten())
+            .filter(|key| key.starts_with(&prefix))
+            .collect();
+        for key in keys {
+            LocalStorage::delete(key);
+        }
     }
 }
 
@@ -174,5 +196,36 @@ mod tests {
         one.forget_everything();
         assert_eq!(one.details(), None);
         assert!(one.outbox().is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    fn forgetting_a_visitor_removes_every_key_of_the_channel_and_no_other() {
+        let storage = LocalStorage::raw();
+        let set = |key: &str| storage.set_item(key, "1").expect("storage works");
+        let contact = Uuid::new_v4();
+        let members = Stored::new("test-members");
+        members.save_contact(contact);
+        set("palaver:test-members:outbox");
+        set("palaver:test-members:written-by-a-later-version");
+        set("palaver:test-members-two:outbox");
+        set("the-sites-own-key");
+        assert_eq!(members.contact(), Some(contact));
+
+        members.forget_everything();
+        let left = |key: &str| storage.get_item(key).ok().flatten().is_some();
+        assert_eq!(members.contact(), None);
+        assert!(!left("palaver:test-members:outbox"));
+        assert!(!left("palaver:test-members:written-by-a-later-version"));
+        assert!(
+            left("palaver:test-members-two:outbox"),
+            "another channel's key"
+        );
+        assert!(left("the-sites-own-key"), "the host page's own key");
+        storage
+            .remove_item("palaver:test-members-two:outbox")
+            .expect("storage works");
+        storage
+            .remove_item("the-sites-own-key")
+            .expect("storage works");
     }
 }

@@ -1,5 +1,7 @@
 //! The conversation: confirmed messages in sequence order, then what the visitor typed that
 //! is still on its way, the queue position while no agent has joined, and the agent's typing.
+//! On a persistent channel, a welcome line before the first message and, once an agent has
+//! closed the conversation, a note that the next message starts a new one.
 //! Every text is rendered as text, never as markup.
 
 use leptos::{html, prelude::*};
@@ -37,7 +39,9 @@ pub fn MessageList() -> impl IntoView {
                         Sender::System => ("system", String::new()),
                     };
                     Line {
-                        key: format!("m{}", message.seq),
+                        // Sequence numbers start again in a persistent visitor's fresh
+                        // conversation: the session keeps the rows apart.
+                        key: format!("m{}-{}", message.session_id, message.seq),
                         seq: Some(message.seq),
                         sender,
                         author,
@@ -76,10 +80,17 @@ pub fn MessageList() -> impl IntoView {
         });
         lines
     });
+    let welcome = move || {
+        chat.persistent()
+            && !chat.conversation_closed.get()
+            && chat.messages.with(|messages| messages.is_empty())
+            && chat.outbox.with(|outbox| outbox.is_empty())
+    };
     // Follow the conversation down as it grows.
     Effect::new(move |_| {
         lines.track();
         chat.agent_typing.track();
+        chat.conversation_closed.track();
         if let Some(scroller) = scroller.get() {
             request_animation_frame(move || scroller.set_scroll_top(scroller.scroll_height()));
         }
@@ -104,6 +115,11 @@ pub fn MessageList() -> impl IntoView {
                     {texts.load_older}
                 </button>
             </Show>
+            <Show when=welcome>
+                <p class="greeting welcome" data-testid="welcome">
+                    {texts.welcome}
+                </p>
+            </Show>
             <ol class="message-list" data-testid="message-list">
                 <For each=move || lines.get() key=|line| line.key.clone() let:line>
                     <li
@@ -126,6 +142,15 @@ pub fn MessageList() -> impl IntoView {
                     </li>
                 </For>
             </ol>
+            <Show when=move || chat.conversation_closed.get()>
+                <p
+                    class="message system conversation-closed"
+                    data-testid="conversation-closed"
+                    role="status"
+                >
+                    {texts.conversation_closed}
+                </p>
+            </Show>
             {move || {
                 chat.queue
                     .get()

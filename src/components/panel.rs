@@ -1,11 +1,15 @@
 //! The chat panel: the card the launcher opens. Its header names the chat and shows the
-//! connection; its body is the details form, the conversation, or the end of one.
+//! connection; its body is the details form, the conversation, or the end of one, and on a
+//! persistent channel the sign-in or the conversation, which only an agent ends.
 
 use leptos::{html, prelude::*};
 
 use crate::{
     app::Ui,
-    components::{composer::Composer, message_list::MessageList, prechat_form::PrechatForm},
+    components::{
+        composer::Composer, message_list::MessageList, notices::ChatNotices,
+        prechat_form::PrechatForm, sign_in::SignIn,
+    },
     connection::{ChatConnection, LinkState, Phase},
     i18n::Texts,
 };
@@ -21,6 +25,8 @@ pub fn Panel(
     let chat = expect_context::<ChatConnection>();
     let texts = expect_context::<&'static Texts>();
     let in_chat = move || chat.phase.get() == Phase::Chat;
+    // A persistent conversation is ended by agents only.
+    let can_end = move || in_chat() && !chat.persistent();
     view! {
         <section
             node_ref=node_ref
@@ -46,7 +52,7 @@ pub fn Panel(
                         </p>
                     </Show>
                 </div>
-                <Show when=in_chat>
+                <Show when=can_end>
                     <button
                         type="button"
                         class="end-chat"
@@ -74,7 +80,8 @@ pub fn Panel(
                         .into_any()
                 }
                 Phase::Form { reason } => view! { <PrechatForm reason /> }.into_any(),
-                Phase::Chat => view! { <MessageList /> <Composer /> }.into_any(),
+                Phase::SignIn => view! { <SignIn /> }.into_any(),
+                Phase::Chat => view! { <MessageList /> <ChatNotices /> <Composer /> }.into_any(),
                 Phase::Ended { reason } => {
                     view! {
                         <MessageList />

@@ -170,13 +170,19 @@ impl IdentityKey {
         }
     }
 
-    /// Signs claims with the shared secret; `None` for public-key channels, whose private key
-    /// only the site holds. The demo uses this to play the host site.
-    pub fn sign(&self, claims: &Claims) -> Option<String> {
+    /// Signs claims with the shared secret, as the channel's issuer and for its audience;
+    /// `None` for public-key channels, whose private key only the site holds. The demo uses
+    /// this to play the host site.
+    pub fn sign(&self, claims: Claims) -> Option<String> {
         let secret = self.secret.as_ref()?;
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            ..claims
+        };
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(Algorithm::HS256),
-            claims,
+            &claims,
             &EncodingKey::from_secret(secret),
         )
         .ok()

@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
     if state.demo {
         router = router
             .route("/", get(site::demo_page))
+            .route("/demo/demo.css", get(site::demo_styles))
             .route("/demo/signed-in", get(site::signed_in_page))
             .route("/demo/identity-token", get(site::demo_identity_token));
     }

@@ -37,6 +37,14 @@ pub async fn api_not_found(uri: Uri) -> ApiError {
     ApiError::NotFound("There is no such API endpoint.")
 }
 
+/// The look both demo pages share.
+pub async fn demo_styles() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../assets/demo.css"),
+    )
+}
+
 /// A host page with a signed-in visitor, for persistent mode.
 pub async fn signed_in_page() -> Html<&'static str> {
     Html(include_str!("../../assets/signed-in.html"))
@@ -75,7 +83,7 @@ pub async fn demo_identity_token(
         iss: None,
         aud: None,
     };
-    let token = key.sign(&claims).ok_or(ApiError::NotFound(
+    let token = key.sign(claims).ok_or(ApiError::NotFound(
         "That channel's key is a public key; only its site can sign.",
     ))?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], token))

@@ -373,6 +373,19 @@ async fn rule_4_waiting_frees_the_agent_and_the_next_message_brings_it_back_to_t
     assert!(
         matches!(event, VisitorEvent::Session { session } if session.state == SessionState::Active)
     );
+    app.agent_post(
+        &ada,
+        &format!("/sessions/{}/end", first.session_id),
+        json!({}),
+    )
+    .await;
+    let event = socket
+        .until_visitor_event(|event| matches!(event, VisitorEvent::Session { .. }))
+        .await;
+    assert!(
+        matches!(event, VisitorEvent::Session { session } if session.state == SessionState::Ended),
+        "the stream follows the conversation through waiting to its end"
+    );
 }
 
 #[tokio::test]

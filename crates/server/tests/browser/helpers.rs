@@ -20,6 +20,28 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+/// The channels the browser tests run with: the demo's live channel, and a persistent one
+/// whose site secret the tests hold, so they can sign tokens the way a host site would.
+const CHANNELS: &str = r#"
+[[channel]]
+id = "demo"
+name = "Demo"
+default_region = "US"
+
+[[channel]]
+id = "demo-members"
+name = "Demo (signed in)"
+mode = "persistent"
+
+[channel.identity]
+algorithm = "HS256"
+secret = "{secret}"
+audience = "palaver"
+"#;
+
+/// The persistent channel's shared secret.
+pub const MEMBERS_SECRET: &str = "browser-tests-secret-0123456789abcdef";
+
 /// How long a condition may take before a test gives up on it.
 const DEADLINE: Duration = Duration::from_secs(30);
 /// How often a condition is checked again.
@@ -50,6 +72,8 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let widget_dir = widget_dir();
         let dir = tempfile::tempdir().expect("create a temporary directory");
+        let channels = CHANNELS.replace("{secret}", MEMBERS_SECRET);
+        std::fs::write(dir.path().join("channels.toml"), channels).expect("write the channels");
         let database_url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("palaver.db").display()
@@ -79,6 +103,8 @@ impl TestApp {
             &self.database_url,
             "--widget-dir",
             &self.widget_dir.display().to_string(),
+            "--channels",
+            &self.dir.path().join("channels.toml").display().to_string(),
             "--demo",
             "--sweep-interval",
             "50ms",
@@ -193,7 +219,30 @@ impl TestApp {
     /// Opens a fresh headless Chromium, runs `scenario` in it, closes the browser whatever
     /// happened, then fails the test if the scenario failed.
     pub async fn browse(&self, scenario: impl AsyncFnOnce(&Client) -> Result<()>) {
-        let profile = self.dir.path().join("chromium-profile");
+        let browser = self.open_browser("chromium-profile").await;
+        let outcome = scenario(&browser).await;
+        let closed = browser.close().await;
+        if let Err(error) = outcome {
+            panic!("{error:#}");
+        }
+        closed.expect("close the browser");
+    }
+
+    /// Like [`TestApp::browse`] with two browsers of separate profiles, as two devices.
+    pub async fn browse_two(&self, scenario: impl AsyncFnOnce(&Client, &Client) -> Result<()>) {
+        let laptop = self.open_browser("laptop-profile").await;
+        let phone = self.open_browser("phone-profile").await;
+        let outcome = scenario(&laptop, &phone).await;
+        let closed = (laptop.close().await, phone.close().await);
+        if let Err(error) = outcome {
+            panic!("{error:#}");
+        }
+        closed.0.expect("close the first browser");
+        closed.1.expect("close the second browser");
+    }
+
+    async fn open_browser(&self, profile: &str) -> Client {
+        let profile = self.dir.path().join(profile);
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
@@ -214,17 +263,56 @@ impl TestApp {
         .as_object()
         .cloned()
         .expect("the capabilities are a JSON object");
-        let browser = ClientBuilder::native()
+        ClientBuilder::native()
             .capabilities(capabilities)
             .connect(&self.chromedriver.url)
             .await
-            .expect("open a Chromium session through chromedriver");
-        let outcome = scenario(&browser).await;
-        let closed = browser.close().await;
-        if let Err(error) = outcome {
-            panic!("{error:#}");
+            .expect("open a Chromium session through chromedriver")
+    }
+
+    /// An identity token for `sub` on `demo-members`, signed as its site would, with `extra`
+    /// claims replacing the defaults (valid for an hour on the server's clock).
+    pub fn identity_token(&self, sub: &str, extra: serde_json::Value) -> String {
+        self.identity_token_with(sub, extra, MEMBERS_SECRET.as_bytes())
+    }
+
+    /// The same, signed with any secret.
+    pub fn identity_token_with(
+        &self,
+        sub: &str,
+        extra: serde_json::Value,
+        secret: &[u8],
+    ) -> String {
+        use palaver_server::clock::Clock;
+        let now = self.clock.now();
+        let mut claims = json!({
+            "sub": sub,
+            "name": "Grace Hopper",
+            "aud": "palaver",
+            "exp": (now + chrono::Duration::hours(1)).timestamp(),
+        });
+        for (key, value) in extra.as_object().into_iter().flatten() {
+            claims[key] = value.clone();
         }
-        closed.expect("close the browser");
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret),
+        )
+        .expect("sign a token")
+    }
+
+    /// The agent puts a conversation aside as waiting.
+    pub async fn wait_as_agent(&self, token: &str, session: Uuid) {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/v1/agent/sessions/{session}/wait")))
+            .bearer_auth(token)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("wait");
+        assert!(response.status().is_success(), "waiting is accepted");
     }
 }
 
@@ -329,8 +417,18 @@ impl<'a> Widget<'a> {
         Ok(self.browser.execute(&script, vec![json!(arg)]).await?)
     }
 
-    /// The element with this `data-testid`, once it is shown.
+    /// The element with this `data-testid`, once it is shown; a failure carries what the
+    /// widget showed instead.
     pub async fn find(&self, testid: &str) -> Result<fantoccini::elements::Element> {
+        let found = self.find_shown(testid).await;
+        if found.is_err() {
+            let shown = self.query("return root.innerHTML;", "").await;
+            return found.with_context(|| format!("the widget showed: {shown:?}"));
+        }
+        found
+    }
+
+    async fn find_shown(&self, testid: &str) -> Result<fantoccini::elements::Element> {
         wait_for(&format!("[data-testid={testid}] to be shown"), async || {
             let host = self
                 .browser

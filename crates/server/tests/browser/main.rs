@@ -6,6 +6,7 @@
 //! driver installed; `cargo xtask test` does both, then runs them.
 
 mod helpers;
+mod persistent;
 
 use anyhow::ensure;
 use palaver_protocol::{EndReason, Sender, SessionState};
