@@ -230,6 +230,56 @@ pub async fn send_verified(
         .channels
         .get(&grant.channel)
         .ok_or(ApiError::NotFound("No such channel."))?;
+    if let Some(original) = retried_after_the_end(state, grant, &message).await? {
+        return Ok(original);
+    }
+    // An agent may end the conversation between finding it and writing to it; the message
+    // is then the visitor's first after the end, and starts a fresh conversation.
+    let record = writable_conversation(state, channel, grant).await?;
+    match send(state, &record, Author::Visitor, message.clone()).await {
+        Err(ApiError::SessionEnded(_)) => {
+            let record = writable_conversation(state, channel, grant).await?;
+            send(state, &record, Author::Visitor, message).await
+        }
+        sent => sent,
+    }
+}
+
+/// A retry of a message that went into a conversation an agent has ended since: answered
+/// with the original rather than stored again in a fresh conversation. `None` when there is an
+/// open conversation (whose own appends answer retries) or the message is new.
+async fn retried_after_the_end(
+    state: &AppState,
+    grant: &IdentityGrant,
+    message: &SendMessage,
+) -> Result<Option<Appended>, ApiError> {
+    if open_conversation(state, grant).await?.is_some() {
+        return Ok(None);
+    }
+    let latest = state
+        .store
+        .contact_sessions(grant.contact_id)
+        .await?
+        .into_iter()
+        .find(|record| record.channel == grant.channel);
+    // Only a conversation marked ended: the store then answers retries and refuses the rest.
+    let Some(latest) = latest.filter(|record| record.state == SessionState::Ended) else {
+        return Ok(None);
+    };
+    match send(state, &latest, Author::Visitor, message.clone()).await {
+        Ok(original) if !original.created => Ok(Some(original)),
+        Ok(_) | Err(ApiError::SessionEnded(_)) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The conversation a verified visitor's message goes into: the open one, brought back from
+/// waiting, or a fresh one.
+async fn writable_conversation(
+    state: &AppState,
+    channel: &Channel,
+    grant: &IdentityGrant,
+) -> Result<SessionRecord, ApiError> {
     let now = state.clock.now();
     let open = state
         .store
@@ -274,7 +324,7 @@ pub async fn send_verified(
             record
         }
     };
-    send(state, &record, Author::Visitor, message).await
+    Ok(record)
 }
 
 /// Keeps a parsed value, or files its message under the field's name.

@@ -517,6 +517,16 @@ async fn rule_6_after_an_agent_ends_it_the_next_message_starts_a_fresh_conversat
     assert_eq!(body["error"], "no_conversation");
     expect_error(app.messages(&grace.token, "").await, StatusCode::NOT_FOUND).await;
 
+    // A retry of the last message before the end is answered with the original.
+    let retried: Message = expect_json(
+        app.send(&grace.token, "m1", "My first question").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(retried.id, first.id);
+    let body = expect_error(app.session(&grace.token).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(body["error"], "no_conversation", "a retry starts nothing");
+
     let fresh = send_ok(&app, &grace.token, "m2", "A new question").await;
     assert_ne!(fresh.session_id, first.session_id);
     assert_eq!(fresh.seq, 1);

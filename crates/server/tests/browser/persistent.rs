@@ -124,6 +124,14 @@ async fn waiting_then_return_then_an_agents_end_and_a_fresh_start_without_the_ol
         );
 
         widget.say("One more thing").await?;
+        widget
+            .wait_messages(&[
+                (VISITOR, SENT, "First question"),
+                (SYSTEM, SENT, "demo joined the chat."),
+                (AGENT, SENT, "Answered"),
+                (VISITOR, SENT, "One more thing"),
+            ])
+            .await?;
         let back = wait_for("the conversation to come back to its agent", async || {
             let row = conversations(&app, &agent).await.into_iter().next()?;
             (row.session.state == SessionState::Active).then_some(row)
