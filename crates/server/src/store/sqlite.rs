@@ -204,6 +204,14 @@ fn message_from_row(row: &SqliteRow) -> anyhow::Result<Message> {
 }
 
 impl SqliteStore {
+    /// The session after a conditional update, or `None` when the update matched no row.
+    async fn updated(&self, session_id: Uuid, rows: u64) -> anyhow::Result<Option<SessionRecord>> {
+        if rows == 0 {
+            return Ok(None);
+        }
+        self.session(session_id).await
+    }
+
     /// Inserts a queued session; `Ok(None)` when the database refused it as a second open
     /// conversation of the contact on the channel.
     async fn insert_session(&self, new: &NewSession) -> anyhow::Result<Option<Uuid>> {
@@ -680,10 +688,7 @@ impl Store for SqliteStore {
         .await
         .context("assigning an agent")?
         .rows_affected();
-        if updated == 0 {
-            return Ok(None);
-        }
-        self.session(session_id).await
+        self.updated(session_id, updated).await
     }
 
     async fn set_waiting(
@@ -702,10 +707,7 @@ impl Store for SqliteStore {
         .await
         .context("setting a session waiting")?
         .rows_affected();
-        if updated == 0 {
-            return Ok(None);
-        }
-        self.session(session_id).await
+        self.updated(session_id, updated).await
     }
 
     async fn reopen(
@@ -728,10 +730,7 @@ impl Store for SqliteStore {
         .await
         .context("reopening a session")?
         .rows_affected();
-        if updated == 0 {
-            return Ok(None);
-        }
-        self.session(session_id).await
+        self.updated(session_id, updated).await
     }
 
     async fn end_session(
@@ -751,10 +750,7 @@ impl Store for SqliteStore {
         .await
         .context("ending a session")?
         .rows_affected();
-        if updated == 0 {
-            return Ok(None);
-        }
-        self.session(session_id).await
+        self.updated(session_id, updated).await
     }
 
     async fn set_regarding(

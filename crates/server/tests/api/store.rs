@@ -1366,6 +1366,13 @@ fn verified(
     })
 }
 
+/// Grace, signed in on `members`.
+async fn member(store: &dyn Store) -> anyhow::Result<Contact> {
+    store
+        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
+        .await
+}
+
 async fn verified_contacts_are_keyed_by_channel_and_user_id_apart_from_live_ones(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
@@ -1404,9 +1411,7 @@ async fn verified_contacts_are_keyed_by_channel_and_user_id_apart_from_live_ones
 async fn one_conversation_per_contact_and_channel_is_open_even_when_two_start_at_once(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
-    let grace = store
-        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
-        .await?;
+    let grace = member(&*store).await?;
     let (one, two) = tokio::join!(
         store.start_conversation(conversation(&grace, "members", minute(0))),
         store.start_conversation(conversation(&grace, "members", minute(0))),
@@ -1434,9 +1439,7 @@ async fn one_conversation_per_contact_and_channel_is_open_even_when_two_start_at
 async fn a_fresh_conversation_can_start_once_the_last_is_ended(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
-    let grace = store
-        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
-        .await?;
+    let grace = member(&*store).await?;
     let (first, _) = store
         .start_conversation(conversation(&grace, "members", minute(0)))
         .await?;
@@ -1454,9 +1457,7 @@ async fn a_fresh_conversation_can_start_once_the_last_is_ended(
 async fn waiting_keeps_the_agent_and_reopening_returns_it_to_them_or_to_the_queue(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
-    let grace = store
-        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
-        .await?;
+    let grace = member(&*store).await?;
     let ada = agent(&*store, "ada").await?;
     for keep_agent in [true, false] {
         let (open, _) = store
@@ -1495,9 +1496,7 @@ async fn waiting_keeps_the_agent_and_reopening_returns_it_to_them_or_to_the_queu
 async fn only_its_agent_sets_a_conversation_waiting_and_anyone_takes_it_up(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
-    let grace = store
-        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
-        .await?;
+    let grace = member(&*store).await?;
     let (ada, bob) = (agent(&*store, "ada").await?, agent(&*store, "bob").await?);
     let (open, _) = store
         .start_conversation(conversation(&grace, "members", minute(0)))
@@ -1520,9 +1519,7 @@ async fn only_its_agent_sets_a_conversation_waiting_and_anyone_takes_it_up(
 async fn an_identity_token_reads_back_with_what_it_opens_until_swept(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
-    let grace = store
-        .upsert_verified_contact(&verified("members", "u1", "Grace", None)?, minute(0))
-        .await?;
+    let grace = member(&*store).await?;
     let grant = |expires_at| IdentityGrant {
         contact_id: grace.id,
         channel: "members".into(),
