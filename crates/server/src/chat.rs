@@ -230,56 +230,46 @@ pub async fn send_verified(
         .channels
         .get(&grant.channel)
         .ok_or(ApiError::NotFound("No such channel."))?;
-    if let Some(original) = retried_after_the_end(state, grant, &message).await? {
-        return Ok(original);
-    }
     // An agent may end the conversation between finding it and writing to it; the message
     // is then the visitor's first after the end, and starts a fresh conversation.
-    let record = writable_conversation(state, channel, grant).await?;
-    match send(state, &record, Author::Visitor, message.clone()).await {
+    let target = destination(state, channel, grant, &message).await?;
+    match deliver(state, target, &message).await {
         Err(ApiError::SessionEnded(_)) => {
-            let record = writable_conversation(state, channel, grant).await?;
-            send(state, &record, Author::Visitor, message).await
+            let target = destination(state, channel, grant, &message).await?;
+            deliver(state, target, &message).await
         }
         sent => sent,
     }
 }
 
-/// A retry of a message that went into a conversation an agent has ended since: answered
-/// with the original rather than stored again in a fresh conversation. `None` when there is an
-/// open conversation (whose own appends answer retries) or the message is new.
-async fn retried_after_the_end(
+/// Where a verified visitor's message goes.
+enum Destination {
+    /// The open conversation, brought back from waiting, or a fresh one.
+    Conversation(SessionRecord),
+    /// Nowhere: it is a retry of a message that went into a conversation an agent has ended
+    /// since, answered with the original rather than stored again in a fresh conversation.
+    AlreadySent(Appended),
+}
+
+async fn deliver(
     state: &AppState,
-    grant: &IdentityGrant,
+    destination: Destination,
     message: &SendMessage,
-) -> Result<Option<Appended>, ApiError> {
-    if open_conversation(state, grant).await?.is_some() {
-        return Ok(None);
-    }
-    let latest = state
-        .store
-        .contact_sessions(grant.contact_id)
-        .await?
-        .into_iter()
-        .find(|record| record.channel == grant.channel);
-    // Only a conversation marked ended: the store then answers retries and refuses the rest.
-    let Some(latest) = latest.filter(|record| record.state == SessionState::Ended) else {
-        return Ok(None);
-    };
-    match send(state, &latest, Author::Visitor, message.clone()).await {
-        Ok(original) if !original.created => Ok(Some(original)),
-        Ok(_) | Err(ApiError::SessionEnded(_)) => Ok(None),
-        Err(error) => Err(error),
+) -> Result<Appended, ApiError> {
+    match destination {
+        Destination::Conversation(record) => {
+            send(state, &record, Author::Visitor, message.clone()).await
+        }
+        Destination::AlreadySent(original) => Ok(original),
     }
 }
 
-/// The conversation a verified visitor's message goes into: the open one, brought back from
-/// waiting, or a fresh one.
-async fn writable_conversation(
+async fn destination(
     state: &AppState,
     channel: &Channel,
     grant: &IdentityGrant,
-) -> Result<SessionRecord, ApiError> {
+    message: &SendMessage,
+) -> Result<Destination, ApiError> {
     let now = state.clock.now();
     let open = state
         .store
@@ -290,8 +280,7 @@ async fn writable_conversation(
     {
         close(state, record, reason, at, None).await?;
     }
-    let open = open.filter(|record| record.closure(now).is_none());
-    let record = match open {
+    let record = match open.filter(|record| record.closure(now).is_none()) {
         Some(record) if record.state == SessionState::Waiting => {
             match state.store.reopen(record.id, channel.affinity()).await? {
                 Some(reopened) => {
@@ -303,6 +292,9 @@ async fn writable_conversation(
         }
         Some(record) => record,
         None => {
+            if let Some(original) = retried_after_the_end(state, grant, message).await? {
+                return Ok(Destination::AlreadySent(original));
+            }
             let (record, created) = state
                 .store
                 .start_conversation(NewSession {
@@ -324,7 +316,31 @@ async fn writable_conversation(
             record
         }
     };
-    Ok(record)
+    Ok(Destination::Conversation(record))
+}
+
+/// The original of a retried message, when the contact has no open conversation and the
+/// latest one, ended, holds it; `None` for a new message.
+async fn retried_after_the_end(
+    state: &AppState,
+    grant: &IdentityGrant,
+    message: &SendMessage,
+) -> Result<Option<Appended>, ApiError> {
+    let latest = state
+        .store
+        .contact_sessions(grant.contact_id)
+        .await?
+        .into_iter()
+        .find(|record| record.channel == grant.channel);
+    // Only a conversation marked ended: the store then answers retries and refuses the rest.
+    let Some(latest) = latest.filter(|record| record.state == SessionState::Ended) else {
+        return Ok(None);
+    };
+    match send(state, &latest, Author::Visitor, message.clone()).await {
+        Ok(original) if !original.created => Ok(Some(original)),
+        Ok(_) | Err(ApiError::SessionEnded(_)) => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// Keeps a parsed value, or files its message under the field's name.

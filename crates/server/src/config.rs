@@ -397,6 +397,23 @@ mod tests {
     }
 
     #[test]
+    fn a_persistent_channel_needs_an_identity_key_and_a_live_one_takes_none() {
+        let key = "[channel.identity]\nalgorithm = \"HS256\"\nsecret = \"0123456789abcdef0123456789abcdef\"";
+        let persistent = "[[channel]]\nid = \"m\"\nname = \"M\"\nmode = \"persistent\"\n";
+        let live = "[[channel]]\nid = \"l\"\nname = \"L\"\n";
+        assert!(Channels::parse(persistent).is_err());
+        assert!(Channels::parse(&format!("{live}{key}")).is_err());
+        let channels = Channels::parse(&format!("{persistent}{key}")).expect("valid");
+        let members = channels.get("m").expect("defined");
+        assert_eq!(
+            members.inactivity(),
+            Some(Duration::from_secs(28 * 24 * 60 * 60))
+        );
+        assert!(members.affinity());
+        assert_eq!(members.window_end(Utc::now()), None, "no window");
+    }
+
+    #[test]
     fn a_channels_file_with_typos_or_duplicates_is_refused() {
         assert!(Channels::parse("[[channel]]\nid = \"a\"\nname = \"A\"\nwindow = \"1h\"").is_err());
         let twice = "[[channel]]\nid = \"a\"\nname = \"A\"\n[[channel]]\nid = \"a\"\nname = \"B\"";

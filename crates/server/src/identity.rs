@@ -126,9 +126,11 @@ pub struct Claims {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Written when signing; on reading, `jsonwebtoken` has already checked `iss` and `aud`
+    /// (which may be a list), so they are not read again.
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
 }
 
@@ -302,6 +304,29 @@ mod tests {
             key("[identity]\nalgorithm = \"HS256\"\nsecret = \"0123456789abcdef0123456789abcdef\"")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn an_audience_list_that_names_the_channels_audience_is_accepted() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let key = key(&format!(
+            "[identity]\nalgorithm = \"HS256\"\nsecret = \"{secret}\"\naudience = \"palaver\""
+        ))
+        .expect("valid");
+        let now = Utc::now();
+        let sign = |aud: serde_json::Value| {
+            jsonwebtoken::encode(
+                &jsonwebtoken::Header::new(Algorithm::HS256),
+                &serde_json::json!({"sub": "u1", "exp": now.timestamp() + 60, "aud": aud}),
+                &EncodingKey::from_secret(secret.as_bytes()),
+            )
+            .expect("signs")
+        };
+        let claims = key
+            .verify(&sign(serde_json::json!(["crm", "palaver"])), now)
+            .expect("accepted");
+        assert_eq!(claims.sub.as_deref(), Some("u1"));
+        assert!(key.verify(&sign(serde_json::json!(["crm"])), now).is_err());
     }
 
     #[test]

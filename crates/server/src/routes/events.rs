@@ -371,16 +371,26 @@ async fn verified_send(
     } else {
         0
     };
+    // Whether the store may hold messages of the followed conversation that the client lacks;
+    // the hub carries every session's events, and only this socket's are worth a query.
+    let mut behind = true;
     loop {
-        if let Some(session_id) = current
-            && catch_up(&state, &mut sink, session_id, &mut last_seq)
-                .await
-                .is_none()
-        {
-            return;
+        if behind {
+            if let Some(session_id) = current
+                && catch_up(&state, &mut sink, session_id, &mut last_seq)
+                    .await
+                    .is_none()
+            {
+                return;
+            }
+            behind = false;
         }
         let changed = match events.recv().await {
             Ok(event) => match &*event {
+                Event::Message(message) if Some(message.session_id) == current => {
+                    behind = true;
+                    None
+                }
                 Event::Session(changed)
                     if changed.session.contact_id == grant.contact_id
                         && changed.session.channel == grant.channel =>
@@ -401,13 +411,15 @@ async fn verified_send(
                     }
                     None
                 }
-                // Messages are caught up from the store at the top of the loop.
                 _ => None,
             },
-            Err(RecvError::Lagged(_)) => match reread_conversation(&state, &grant, current).await {
-                Some(changed) => changed,
-                None => return,
-            },
+            Err(RecvError::Lagged(_)) => {
+                behind = true;
+                match reread_conversation(&state, &grant, current).await {
+                    Some(changed) => changed,
+                    None => return,
+                }
+            }
             Err(RecvError::Closed) => return,
         };
         let Some(session) = changed else {
@@ -429,6 +441,7 @@ async fn verified_send(
         } else {
             current = Some(session.id);
             last_seq = 0;
+            behind = true;
         }
         following.send_replace(current);
         if !send_json(&mut sink, &VisitorEvent::Session { session }).await {
