@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{AgentRef, AgentSession, ErrorBody, Message, QueueStatus, Sender, Session};
+use crate::{AgentRef, AgentSession, AgentStatus, ErrorBody, Message, QueueStatus, Sender, Session};
 
 /// Frames the widget sends on `GET /api/v1/session/events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +55,10 @@ pub enum AgentFrame {
     Auth { token: String },
     /// The agent started or stopped typing in a session; its visitor is told.
     Typing { session_id: Uuid, typing: bool },
+    /// The agent takes new chats (`true`) or not. Routing offers sessions only to available
+    /// agents with room; an agent is unavailable while none of their consoles is connected,
+    /// and each fresh start of their stream begins unavailable until this frame says so.
+    Presence { available: bool },
 }
 
 /// Frames the server sends to every signed-in agent.
@@ -69,6 +73,9 @@ pub enum AgentEvent {
     Message { message: Message },
     /// A visitor started or stopped typing.
     Typing { session_id: Uuid, typing: bool },
+    /// An agent's availability or load changed (routing gave them a session, one ended or
+    /// was set waiting, they came or went).
+    Agent { agent: AgentStatus },
     /// The request failed; a close follows when fatal.
     Error { error: ErrorBody },
 }

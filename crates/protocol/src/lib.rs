@@ -234,6 +234,21 @@ pub struct AgentToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// An agent with their capacity and what they hold now: `GET /api/v1/agent/me` and
+/// `GET /api/v1/agent/agents`, and the `agent` frame of the agent stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentStatus {
+    pub id: Uuid,
+    pub name: String,
+    /// How many sessions the agent holds at most at once; routing offers no more.
+    pub capacity: u32,
+    /// Sessions the agent holds now (`active`; waiting ones do not count).
+    pub load: u32,
+    /// Whether a console of theirs is connected and they take new chats.
+    pub available: bool,
+}
+
 /// A session as agents see it: with its contact (*To*).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
