@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{AgentRef, AgentSession, AgentStatus, ErrorBody, Message, QueueStatus, Sender, Session};
+use crate::{
+    AgentRef, AgentSession, AgentStatus, ErrorBody, Message, QueueStatus, Sender, Session,
+};
 
 /// Frames the widget sends on `GET /api/v1/session/events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,11 +3,9 @@
 //! sending, joining, waiting, ending, the queue, and closing sessions whose time is up.
 //! Every change is written to the store first and published to the hub after.
 
-use std::collections::HashMap;
-
 use palaver_protocol::{
-    AgentRef, AgentSession, ChannelMode, Contact, EndReason, Identified, QueueStatus, SendMessage,
-    Session, SessionCreated, SessionState, StartSession,
+    AgentRef, AgentSession, ChannelMode, Contact, EndReason, Identified, SendMessage, Session,
+    SessionCreated, SessionState, StartSession,
 };
 use uuid::Uuid;
 
@@ -18,15 +16,13 @@ use crate::{
     error::{ApiError, FieldErrors},
     hub::Event,
     identity::{Claims, Refusal},
+    routing::{self, Queue},
     startup::AppState,
     store::{
         Appended, Author, ContactDetails, IdentityGrant, NewMessage, NewSession, SessionRecord,
         VerifiedDetails,
     },
 };
-
-/// How many recent waits the queue's estimate averages.
-const RECENT_WAITS: u32 = 20;
 
 /// Live mode rule 1: a visitor starts a chat by giving their details.
 pub async fn start_session(
@@ -91,11 +87,15 @@ pub async fn start_session(
             regarding: regarding.map(|regarding| regarding.as_str().to_owned()),
         })
         .await?;
-    let session = view(state, &record).await?;
     state.hub.publish(Event::Session(AgentSession {
-        session: session.clone(),
+        session: view(state, &record).await?,
         to: contact,
     }));
+    Queue::load(state).await?.publish(state);
+    routing::offer(state).await;
+    // Routing may have given it to an agent already.
+    let record = state.store.session(record.id).await?.unwrap_or(record);
+    let session = view(state, &record).await?;
     Ok(SessionCreated { token, session })
 }
 
@@ -233,34 +233,43 @@ pub async fn send_verified(
     // An agent may end the conversation between finding it and writing to it; the message
     // is then the visitor's first after the end, and starts a fresh conversation.
     let target = destination(state, channel, grant, &message).await?;
-    match deliver(state, target, &message).await {
+    let sent = match deliver(state, target, &message).await {
         Err(ApiError::SessionEnded(_)) => {
             let target = destination(state, channel, grant, &message).await?;
             deliver(state, target, &message).await
         }
         sent => sent,
+    };
+    // After the message, so that an agent given the conversation finds it there.
+    let (appended, queued) = sent?;
+    if queued {
+        routing::offer(state).await;
     }
+    Ok(appended)
 }
 
 /// Where a verified visitor's message goes.
 enum Destination {
-    /// The open conversation, brought back from waiting, or a fresh one.
+    /// The open conversation, brought back from waiting to the queue, or a fresh one.
     Conversation(SessionRecord),
     /// Nowhere: it is a retry of a message that went into a conversation an agent has ended
     /// since, answered with the original rather than stored again in a fresh conversation.
     AlreadySent(Appended),
 }
 
+/// Sends the message where it goes; `true` with it when the conversation waits in the
+/// queue (fresh, or brought back from waiting) and routing should offer it.
 async fn deliver(
     state: &AppState,
     destination: Destination,
     message: &SendMessage,
-) -> Result<Appended, ApiError> {
+) -> Result<(Appended, bool), ApiError> {
     match destination {
         Destination::Conversation(record) => {
-            send(state, &record, Author::Visitor, message.clone()).await
+            let appended = send(state, &record, Author::Visitor, message.clone()).await?;
+            Ok((appended, record.state == SessionState::Queued))
         }
-        Destination::AlreadySent(original) => Ok(original),
+        Destination::AlreadySent(original) => Ok((original, false)),
     }
 }
 
@@ -282,7 +291,7 @@ async fn destination(
     }
     let record = match open.filter(|record| record.closure(now).is_none()) {
         Some(record) if record.state == SessionState::Waiting => {
-            match state.store.reopen(record.id, channel.affinity()).await? {
+            match state.store.reopen(record.id, now).await? {
                 Some(reopened) => {
                     publish_change(state, &reopened).await?;
                     reopened
@@ -366,7 +375,11 @@ fn outside_hours(next_open: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
 
 /// The session as a visitor or agent sees it now, with the queue position while queued.
 pub async fn view(state: &AppState, record: &SessionRecord) -> anyhow::Result<Session> {
-    let queue = queue_status(state, record).await?;
+    let queue = if routing::is_queued(state, record) {
+        Queue::load(state).await?.status(record)
+    } else {
+        None
+    };
     Ok(record.view(state.clock.now(), queue))
 }
 
@@ -381,69 +394,20 @@ pub async fn agent_view(state: &AppState, record: &SessionRecord) -> anyhow::Res
     Ok(AgentSession { session, to })
 }
 
-/// Live mode rule 6: a channel's queue as of now, oldest first, and the wait per place.
-struct ChannelQueue {
-    order: Vec<SessionRecord>,
-    per_visitor: u64,
-}
-
-impl ChannelQueue {
-    async fn load(state: &AppState, channel_id: &str) -> anyhow::Result<Self> {
-        let now = state.clock.now();
-        Ok(Self {
-            order: state.store.queued_sessions(channel_id, now).await?,
-            per_visitor: wait_per_visitor(state, channel_id).await?,
-        })
-    }
-
-    /// Where a session stands, and how long its visitor may wait.
-    fn status(&self, session_id: Uuid) -> Option<QueueStatus> {
-        let index = self
-            .order
-            .iter()
-            .position(|queued| queued.id == session_id)?;
-        let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        Some(QueueStatus {
-            position,
-            estimated_wait_seconds: self.per_visitor.saturating_mul(u64::from(position)),
-        })
-    }
-}
-
-/// Whether a session has a place in the queue as of now.
-fn is_queued(state: &AppState, record: &SessionRecord) -> bool {
-    record.mode == ChannelMode::Live && record.state_at(state.clock.now()) == SessionState::Queued
-}
-
-async fn queue_status(
-    state: &AppState,
-    record: &SessionRecord,
-) -> anyhow::Result<Option<QueueStatus>> {
-    if !is_queued(state, record) {
-        return Ok(None);
-    }
-    Ok(ChannelQueue::load(state, &record.channel)
-        .await?
-        .status(record.id))
-}
-
-/// Many sessions with their contacts, as agents list them; each channel's queue is read once.
+/// Many sessions with their contacts, as agents list them; the queue is read at most once.
 pub async fn agent_views(
     state: &AppState,
     rows: Vec<(SessionRecord, Contact)>,
 ) -> anyhow::Result<Vec<AgentSession>> {
-    let mut queues: HashMap<String, ChannelQueue> = HashMap::new();
+    let mut queue: Option<Queue> = None;
     let now = state.clock.now();
     let mut views = Vec::with_capacity(rows.len());
     for (record, to) in rows {
-        let queue = if is_queued(state, &record) {
-            if !queues.contains_key(&record.channel) {
-                let queue = ChannelQueue::load(state, &record.channel).await?;
-                queues.insert(record.channel.clone(), queue);
+        let queue = if routing::is_queued(state, &record) {
+            if queue.is_none() {
+                queue = Some(Queue::load(state).await?);
             }
-            queues
-                .get(&record.channel)
-                .and_then(|queue| queue.status(record.id))
+            queue.as_ref().and_then(|queue| queue.status(&record))
         } else {
             None
         };
@@ -455,49 +419,17 @@ pub async fn agent_views(
     Ok(views)
 }
 
-/// The mean wait of the channel's recently joined sessions, or the channel's assumption
-/// before it has any.
-async fn wait_per_visitor(state: &AppState, channel_id: &str) -> anyhow::Result<u64> {
-    let waits = state.store.recent_waits(channel_id, RECENT_WAITS).await?;
-    if waits.is_empty() {
-        let assumed = state
-            .channels
-            .get(channel_id)
-            .map_or(120, |channel| channel.estimated_wait_per_visitor.as_secs());
-        return Ok(assumed);
-    }
-    let total: i64 = waits.iter().map(chrono::Duration::num_seconds).sum();
-    Ok(u64::try_from(total / waits.len() as i64).unwrap_or(0))
-}
-
-/// Tells every visitor still queued on `channel_id` their new place (live mode rule 6;
-/// persistent visitors are never told, by persistent mode rule 3).
-async fn publish_queue(state: &AppState, channel_id: &str) -> anyhow::Result<()> {
-    let persistent = state
-        .channels
-        .get(channel_id)
-        .is_some_and(|channel| channel.mode == ChannelMode::Persistent);
-    if persistent {
-        return Ok(());
-    }
-    let queue = ChannelQueue::load(state, channel_id).await?;
-    for record in &queue.order {
-        if let Some(status) = queue.status(record.id) {
-            state.hub.publish(Event::Queue {
-                session_id: record.id,
-                queue: status,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Announces a changed session to agents and its visitor, and the queue it left.
+/// Announces a changed session to agents and its visitor, the load of its agent, and the
+/// queue it joined or left.
 async fn publish_change(state: &AppState, record: &SessionRecord) -> anyhow::Result<()> {
     state
         .hub
         .publish(Event::Session(agent_view(state, record).await?));
-    publish_queue(state, &record.channel).await
+    if let Some(agent) = &record.agent {
+        routing::publish_status(state, agent.id).await?;
+    }
+    Queue::load(state).await?.publish(state);
+    Ok(())
 }
 
 /// Sends a message into an open session; a retry with the same client id returns the
@@ -625,6 +557,7 @@ pub async fn set_waiting(
     };
     if record.state != SessionState::Waiting {
         publish_change(state, &waiting).await?;
+        routing::offer(state).await;
     }
     Ok(waiting)
 }
@@ -742,5 +675,8 @@ async fn close(
     };
     system_note(state, record.id, end_note(reason, by)).await?;
     publish_change(state, &ended).await?;
+    if record.agent.is_some() {
+        routing::offer(state).await;
+    }
     Ok(true)
 }

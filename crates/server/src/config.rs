@@ -7,7 +7,7 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use palaver_protocol::ChannelMode;
+use palaver_protocol::{ChannelInfo, ChannelMode};
 use serde::Deserialize;
 
 use crate::identity::IdentityKey;
@@ -35,6 +35,15 @@ pub struct Config {
     /// Directory of the built widget (`trunk build` output), served at `/widget/`.
     #[arg(long, env = "PALAVER_WIDGET_DIR", default_value = "dist")]
     pub widget_dir: PathBuf,
+
+    /// Directory of the built agent console (`trunk build` in `crates/console`), served at
+    /// `/console/`.
+    #[arg(
+        long,
+        env = "PALAVER_CONSOLE_DIR",
+        default_value = "crates/console/dist"
+    )]
+    pub console_dir: PathBuf,
 
     /// Serve a demo host page at `/` and create the agent `demo` (password `demo`).
     #[arg(long, env = "PALAVER_DEMO")]
@@ -156,6 +165,22 @@ impl Channel {
     }
 
     /// Whether a page of `origin` may use this channel.
+    /// What the widget and the console show of the channel as of `at`.
+    pub fn info(&self, at: DateTime<Utc>) -> ChannelInfo {
+        let hours = self.operating_hours.as_ref();
+        let open = hours.is_none_or(|hours| hours.is_open(at));
+        ChannelInfo {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            mode: self.mode,
+            require_email: self.require_email,
+            open,
+            next_open_at: hours
+                .filter(|_| !open)
+                .and_then(|hours| hours.next_open(at)),
+        }
+    }
+
     pub fn allows_origin(&self, origin: &str) -> bool {
         self.allowed_origins
             .iter()

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use palaver_protocol::{AgentSession, Message, QueueStatus, Sender};
+use palaver_protocol::{AgentSession, AgentStatus, Message, QueueStatus, Sender};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-/// Something that happened in a session.
+/// Something that happened in a session, or to an agent.
 #[derive(Debug, Clone)]
 pub enum Event {
     Message(Message),
@@ -23,14 +23,18 @@ pub enum Event {
         session_id: Uuid,
         queue: QueueStatus,
     },
+    /// An agent's load or availability changed; for consoles only.
+    Agent(AgentStatus),
 }
 
 impl Event {
-    pub fn session_id(&self) -> Uuid {
+    /// The session it happened in; `None` for an agent's change.
+    pub fn session_id(&self) -> Option<Uuid> {
         match self {
-            Self::Message(message) => message.session_id,
-            Self::Session(session) => session.session.id,
-            Self::Typing { session_id, .. } | Self::Queue { session_id, .. } => *session_id,
+            Self::Message(message) => Some(message.session_id),
+            Self::Session(session) => Some(session.session.id),
+            Self::Typing { session_id, .. } | Self::Queue { session_id, .. } => Some(*session_id),
+            Self::Agent(_) => None,
         }
     }
 }

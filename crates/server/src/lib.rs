@@ -6,6 +6,7 @@
 //! - [`startup`]: [`Application`] (build, port, run) and the shared [`AppState`].
 //! - [`routes`]: the HTTP surface, one module per audience; WebSockets in `routes::events`.
 //! - [`chat`]: the chat rules between handlers and storage.
+//! - [`routing`]: agents' availability, the queue, and offering sessions to agents with room.
 //! - [`domain`]: parsed input (names, numbers, emails, message text).
 //! - [`store`]: the [`store::Store`] trait and its SQLite implementation.
 //! - [`hub`]: live fan-out of events to sockets.
@@ -22,6 +23,7 @@ pub mod error;
 pub mod hub;
 pub mod identity;
 pub mod routes;
+pub mod routing;
 pub mod startup;
 pub mod store;
 

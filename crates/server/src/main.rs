@@ -1,4 +1,5 @@
-//! `palaver-server`: runs the server, or manages agents (`palaver-server agent add NAME`).
+//! `palaver-server`: runs the server, or manages agents (`palaver-server agent add NAME`,
+//! `palaver-server agent capacity NAME N`).
 
 use std::io::Read;
 
@@ -33,6 +34,15 @@ enum AgentAction {
         /// Read the password from standard input instead.
         #[arg(long)]
         password_stdin: bool,
+        /// How many sessions the agent holds at once; routing offers no more.
+        #[arg(long, default_value_t = startup::DEFAULT_CAPACITY, value_parser = clap::value_parser!(u32).range(1..))]
+        capacity: u32,
+    },
+    /// Change how many sessions an agent holds at once.
+    Capacity {
+        name: String,
+        #[arg(value_parser = clap::value_parser!(u32).range(1..))]
+        capacity: u32,
     },
 }
 
@@ -55,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
                 AgentAction::Add {
                     name,
                     password_stdin,
+                    capacity,
                 },
         }) => {
             let store = startup::connect_store(&cli.config.database_url).await?;
@@ -67,11 +78,30 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 palaver_server::auth::new_token("pw")
             };
-            let agent = startup::add_agent(store.as_ref(), &SystemClock, &name, &password).await?;
-            println!("Created agent {} ({}).", agent.name, agent.id);
+            let agent =
+                startup::add_agent(store.as_ref(), &SystemClock, &name, &password, capacity)
+                    .await?;
+            println!(
+                "Created agent {} ({}), who holds up to {capacity} sessions at once.",
+                agent.name, agent.id
+            );
             if !password_stdin {
                 println!("Password: {password}");
             }
+            Ok(())
+        }
+        Some(Command::Agent {
+            action: AgentAction::Capacity { name, capacity },
+        }) => {
+            let store = startup::connect_store(&cli.config.database_url).await?;
+            let agent = store
+                .set_agent_capacity(name.trim(), capacity)
+                .await?
+                .with_context(|| format!("there is no agent named {name}"))?;
+            println!(
+                "{} now holds up to {} sessions at once.",
+                agent.name, agent.capacity
+            );
             Ok(())
         }
     }

@@ -4,7 +4,10 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use tokio::{net::TcpListener, sync::watch};
+use tokio::{
+    net::TcpListener,
+    sync::{Mutex, watch},
+};
 
 use crate::{
     auth, chat,
@@ -12,6 +15,7 @@ use crate::{
     config::{Channels, Config},
     hub::Hub,
     routes::router,
+    routing::Presence,
     store::{Store, sqlite::SqliteStore},
 };
 
@@ -24,7 +28,12 @@ pub struct AppState {
     pub hub: Hub,
     pub agent_token_ttl: Duration,
     pub widget_dir: PathBuf,
+    pub console_dir: PathBuf,
     pub demo: bool,
+    /// Agents' consoles and availability.
+    pub presence: Arc<Presence>,
+    /// Held by a routing pass, so that passes run one at a time.
+    pub routing: Arc<Mutex<()>>,
     /// Turns `true` when the server begins to stop.
     stopping: Arc<watch::Sender<bool>>,
 }
@@ -52,22 +61,28 @@ pub async fn connect_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>>
     anyhow::bail!("unsupported database URL {database_url}: use sqlite://FILE")
 }
 
-/// Creates an agent who signs in with `password`; fails when the name is taken.
+/// How many sessions an agent holds at once unless told otherwise.
+pub const DEFAULT_CAPACITY: u32 = 3;
+
+/// Creates an agent who signs in with `password` and holds at most `capacity` sessions at
+/// once; fails when the name is taken.
 pub async fn add_agent(
     store: &dyn Store,
     clock: &dyn Clock,
     name: &str,
     password: &str,
+    capacity: u32,
 ) -> anyhow::Result<palaver_protocol::AgentRef> {
     let name = name.trim();
     anyhow::ensure!(!name.is_empty(), "an agent needs a name");
+    anyhow::ensure!(capacity >= 1, "an agent's capacity is at least 1");
     anyhow::ensure!(
         password.chars().count() >= 4,
         "a password needs at least 4 characters"
     );
     let hash = auth::hash_password(password)?;
     let agent = store
-        .create_agent(name, &hash, clock.now())
+        .create_agent(name, &hash, capacity, clock.now())
         .await?
         .with_context(|| format!("an agent named {name} exists already"))?;
     Ok(palaver_protocol::AgentRef {
@@ -87,7 +102,14 @@ impl Application {
         let channels = Channels::load(config.channels.as_deref())?;
         let store = connect_store(&config.database_url).await?;
         if config.demo && store.agent_by_name("demo").await?.is_none() {
-            add_agent(store.as_ref(), clock.as_ref(), "demo", "demo").await?;
+            add_agent(
+                store.as_ref(),
+                clock.as_ref(),
+                "demo",
+                "demo",
+                DEFAULT_CAPACITY,
+            )
+            .await?;
             tracing::info!("created the demo agent: name `demo`, password `demo`");
         }
         let listener = TcpListener::bind(config.listen)
@@ -100,7 +122,10 @@ impl Application {
             hub: Hub::new(),
             agent_token_ttl: config.agent_token_ttl,
             widget_dir: config.widget_dir,
+            console_dir: config.console_dir,
             demo: config.demo,
+            presence: Arc::default(),
+            routing: Arc::default(),
             stopping: Arc::new(watch::Sender::new(false)),
         };
         Ok(Self {

@@ -4,8 +4,8 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 use palaver_protocol::{
-    AgentLogin, AgentSession, AgentToken, EndReason, ErrorBody, Message, MessagePage, SendMessage,
-    SessionState, SetRegarding,
+    AgentLogin, AgentSession, AgentStatus, AgentToken, ChannelInfo, EndReason, ErrorBody, Message,
+    MessagePage, SendMessage, SessionState, SetRegarding,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -15,6 +15,7 @@ use crate::{
     auth::{self, Agent},
     chat,
     error::ApiError,
+    routing,
     startup::AppState,
     store::{AgentFilter, Author, SessionFilter},
 };
@@ -55,6 +56,43 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, agent: Agent) -> Result<StatusCode, ApiError> {
     state.store.delete_agent_token(&agent.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in agent: capacity, load and whether they take new chats.
+#[utoipa::path(get, path = "/api/v1/agent/me", tag = "agent",
+    security(("agent_token" = [])),
+    responses((status = 200, body = AgentStatus), (status = 401, body = ErrorBody)))]
+pub async fn me(
+    State(state): State<AppState>,
+    agent: Agent,
+) -> Result<Json<AgentStatus>, ApiError> {
+    Ok(Json(routing::status(&state, agent.agent.id).await?))
+}
+
+/// Every agent with their capacity, load and availability, by name.
+#[utoipa::path(get, path = "/api/v1/agent/agents", tag = "agent",
+    security(("agent_token" = [])),
+    responses((status = 200, body = Vec<AgentStatus>), (status = 401, body = ErrorBody)))]
+pub async fn agents(
+    State(state): State<AppState>,
+    _agent: Agent,
+) -> Result<Json<Vec<AgentStatus>>, ApiError> {
+    Ok(Json(routing::statuses(&state).await?))
+}
+
+/// Every channel (*Configuration*), in the order of the channels file.
+#[utoipa::path(get, path = "/api/v1/agent/channels", tag = "agent",
+    security(("agent_token" = [])),
+    responses((status = 200, body = Vec<ChannelInfo>), (status = 401, body = ErrorBody)))]
+pub async fn channels(State(state): State<AppState>, _agent: Agent) -> Json<Vec<ChannelInfo>> {
+    let now = state.clock.now();
+    Json(
+        state
+            .channels
+            .iter()
+            .map(|channel| channel.info(now))
+            .collect(),
+    )
 }
 
 /// Filters for the inbox.

@@ -36,6 +36,7 @@ use crate::{
     chat,
     error::ApiError,
     hub::Event,
+    routing,
     startup::AppState,
     store::{IdentityGrant, PageRequest, SessionRecord},
 };
@@ -283,7 +284,7 @@ async fn visitor_send(
             }
             Err(RecvError::Closed) => return,
         };
-        if event.session_id() != session_id {
+        if event.session_id() != Some(session_id) {
             continue;
         }
         let sent = match &*event {
@@ -319,6 +320,8 @@ async fn visitor_send(
                 }
                 true
             }
+            // An agent's change has no session, so it never passes the check above.
+            Event::Agent(_) => true,
         };
         if !sent {
             return;
@@ -487,7 +490,7 @@ async fn agent_socket(state: AppState, socket: WebSocket) {
         &mut stream,
         |frame| match frame {
             AgentFrame::Auth { token } => Some(token),
-            AgentFrame::Typing { .. } => None,
+            AgentFrame::Typing { .. } | AgentFrame::Presence { .. } => None,
         },
         |error| AgentEvent::Error { error },
     )
@@ -519,16 +522,42 @@ async fn agent_socket(state: AppState, socket: WebSocket) {
     {
         return;
     }
+    state.presence.arrive(agent.id);
     let state_for_stop = state.clone();
     let sending = tokio::spawn(agent_send(sink, events));
+    let agent_id = agent.id;
     let receiving = tokio::spawn(async move {
         while let Some(frame) = next_frame::<AgentFrame>(&mut stream).await {
-            if let Ok(AgentFrame::Typing { session_id, typing }) = frame {
-                agent_typing(&state, &agent, session_id, typing).await;
+            match frame {
+                Ok(AgentFrame::Typing { session_id, typing }) => {
+                    agent_typing(&state, &agent, session_id, typing).await;
+                }
+                Ok(AgentFrame::Presence { available }) => {
+                    agent_presence(&state, agent.id, available).await;
+                }
+                Ok(AgentFrame::Auth { .. }) | Err(_) => {}
             }
         }
     });
     run_until_either_ends(&state_for_stop, sending, receiving).await;
+    if state_for_stop.presence.leave(agent_id)
+        && let Err(error) = routing::publish_status(&state_for_stop, agent_id).await
+    {
+        tracing::error!(?error, "announcing an agent who left");
+    }
+}
+
+/// The agent takes new chats or stops; when they start, queued sessions are offered.
+async fn agent_presence(state: &AppState, agent_id: Uuid, available: bool) {
+    if !state.presence.set_available(agent_id, available) {
+        return;
+    }
+    if let Err(error) = routing::publish_status(state, agent_id).await {
+        tracing::error!(?error, "announcing an agent's availability");
+    }
+    if available {
+        routing::offer(state).await;
+    }
 }
 
 async fn agent_typing(state: &AppState, agent: &AgentRef, session_id: Uuid, typing: bool) {
@@ -570,6 +599,9 @@ async fn agent_send(mut sink: Sink, mut events: Receiver<Arc<Event>>) {
             } => AgentEvent::Typing {
                 session_id: *session_id,
                 typing: *typing,
+            },
+            Event::Agent(agent) => AgentEvent::Agent {
+                agent: agent.clone(),
             },
             Event::Typing { .. } | Event::Queue { .. } => continue,
         };

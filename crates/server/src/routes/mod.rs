@@ -42,6 +42,7 @@ pub struct ApiPath<T>(pub T);
 
 pub fn router(state: AppState) -> Router {
     let widget_dir = state.widget_dir.clone();
+    let console_dir = state.console_dir.clone();
     let cors = cors(&state);
     let api = Router::new()
         .route("/channels/{channel}", get(visitor::channel))
@@ -57,6 +58,9 @@ pub fn router(state: AppState) -> Router {
         .route("/session/events", get(events::visitor))
         .route("/agent/login", post(agent::login))
         .route("/agent/logout", post(agent::logout))
+        .route("/agent/me", get(agent::me))
+        .route("/agent/agents", get(agent::agents))
+        .route("/agent/channels", get(agent::channels))
         .route("/agent/sessions", get(agent::list))
         .route("/agent/sessions/{id}", get(agent::session))
         .route(
@@ -80,11 +84,24 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ));
+    // The console is one page: any path under it that is not a file gets index.html, so a
+    // reload of a deep link still opens the console.
+    let console = ServeDir::new(&console_dir)
+        .fallback(ServeFile::new(console_dir.join("index.html")))
+        .append_index_html_on_directories(true);
+    let console =
+        Router::new()
+            .nest_service("/console", console)
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ));
     let mut router = Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(site::openapi))
         .route("/healthz", get(site::healthz))
-        .merge(widget);
+        .merge(widget)
+        .merge(console);
     if state.demo {
         router = router
             .route("/", get(site::demo_page))
@@ -127,6 +144,9 @@ fn cors(state: &AppState) -> CorsLayer {
         events::visitor,
         agent::login,
         agent::logout,
+        agent::me,
+        agent::agents,
+        agent::channels,
         agent::list,
         agent::session,
         agent::messages,

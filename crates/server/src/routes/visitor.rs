@@ -39,19 +39,7 @@ pub async fn channel(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChannelInfo>, ApiError> {
     let channel = find_channel(&state, &id)?;
-    let now = state.clock.now();
-    let hours = channel.operating_hours.as_ref();
-    let open = hours.is_none_or(|hours| hours.is_open(now));
-    Ok(Json(ChannelInfo {
-        id: channel.id.clone(),
-        name: channel.name.clone(),
-        mode: channel.mode,
-        require_email: channel.require_email,
-        open,
-        next_open_at: hours
-            .filter(|_| !open)
-            .and_then(|hours| hours.next_open(now)),
-    }))
+    Ok(Json(channel.info(state.clock.now())))
 }
 
 /// Starts a live chat from the visitor's details (rule 1). Every invalid field gets its own

@@ -6,6 +6,8 @@
 //! state a reader sees is derived at read time from the clock: a session whose window has
 //! passed reads as ended even before the sweeper has written that down.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use palaver_protocol::{
@@ -189,6 +191,8 @@ pub struct AgentRecord {
     pub id: Uuid,
     pub name: String,
     pub password_hash: String,
+    /// How many sessions the agent holds at most at once.
+    pub capacity: u32,
 }
 
 #[async_trait]
@@ -237,13 +241,13 @@ pub trait Store: Send + Sync {
     ) -> anyhow::Result<Vec<(SessionRecord, Contact)>>;
     /// Every session of a contact, newest first.
     async fn contact_sessions(&self, contact_id: Uuid) -> anyhow::Result<Vec<SessionRecord>>;
-    /// Sessions of `channel` still waiting for an agent as of `now`, oldest first.
-    async fn queued_sessions(
-        &self,
-        channel: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<SessionRecord>>;
-    /// How long the channel's most recently joined sessions waited, newest first.
+    /// Sessions still waiting for an agent as of `now`, of every channel, in the order they
+    /// joined the queue (a conversation brought back from waiting joins it afresh).
+    async fn queued_sessions(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<SessionRecord>>;
+    /// The agent who last held any of the contact's sessions on `channel`, for affinity.
+    async fn affinity_agent(&self, contact_id: Uuid, channel: &str)
+    -> anyhow::Result<Option<Uuid>>;
+    /// How long the channel's most recently joined sessions waited in the queue, newest first.
     async fn recent_waits(
         &self,
         channel: &str,
@@ -273,12 +277,12 @@ pub trait Store: Send + Sync {
         session_id: Uuid,
         agent_id: Uuid,
     ) -> anyhow::Result<Option<SessionRecord>>;
-    /// Brings a `waiting` session back: to its agent (`keep_agent`, which makes it active) or
-    /// to the queue. `None` when it was not waiting.
+    /// Brings a `waiting` session back to the queue as of `now`, held by nobody, for routing
+    /// to offer again. `None` when it was not waiting.
     async fn reopen(
         &self,
         session_id: Uuid,
-        keep_agent: bool,
+        now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionRecord>>;
     /// Marks a session ended; `None` when it already was (the first end wins).
     async fn end_session(
@@ -298,9 +302,21 @@ pub trait Store: Send + Sync {
         &self,
         name: &str,
         password_hash: &str,
+        capacity: u32,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<AgentRecord>>;
     async fn agent_by_name(&self, name: &str) -> anyhow::Result<Option<AgentRecord>>;
+    /// Changes an agent's capacity; `None` when there is no such agent.
+    async fn set_agent_capacity(
+        &self,
+        name: &str,
+        capacity: u32,
+    ) -> anyhow::Result<Option<AgentRecord>>;
+    /// Every agent, by name.
+    async fn agents(&self) -> anyhow::Result<Vec<AgentRecord>>;
+    /// How many sessions each agent holds as of `now`: active ones whose deadlines have not
+    /// passed. Agents holding none are left out.
+    async fn agent_loads(&self, now: DateTime<Utc>) -> anyhow::Result<HashMap<Uuid, u32>>;
     async fn create_agent_token(
         &self,
         token_hash: &str,

@@ -1,7 +1,7 @@
 //! The SQLite store: one file, no set-up, write-ahead logging so readers never wait for the
 //! writer. Migrations are embedded in the binary and run at start.
 
-use std::{str::FromStr, time::Duration};
+use std::{collections::HashMap, str::FromStr, time::Duration};
 
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
@@ -173,6 +173,15 @@ fn session_from_row(row: &SqliteRow) -> anyhow::Result<SessionRecord> {
     })
 }
 
+fn agent_from_row(row: &SqliteRow) -> anyhow::Result<AgentRecord> {
+    Ok(AgentRecord {
+        id: uuid(row.try_get("id")?)?,
+        name: row.try_get("name")?,
+        password_hash: row.try_get("password_hash")?,
+        capacity: row.try_get("capacity")?,
+    })
+}
+
 fn contact_from_row(row: &SqliteRow, prefix: &str) -> anyhow::Result<Contact> {
     Ok(Contact {
         id: uuid(row.try_get(format!("{prefix}id").as_str())?)?,
@@ -218,7 +227,8 @@ impl SqliteStore {
         let id = Uuid::new_v4();
         let inserted = sqlx::query(
             "INSERT INTO sessions (id, token_hash, contact_id, channel, mode, state, started_at, \
-               ends_at, inactive_at, regarding) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) \
+               queued_at, ends_at, inactive_at, regarding) \
+             VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) \
              ON CONFLICT (contact_id, channel) WHERE mode = 'persistent' AND state != 'ended' \
              DO NOTHING",
         )
@@ -227,6 +237,7 @@ impl SqliteStore {
         .bind(new.contact_id.to_string())
         .bind(&new.channel)
         .bind(mode_str(new.mode))
+        .bind(millis(new.started_at))
         .bind(millis(new.started_at))
         .bind(new.ends_at.map(millis))
         .bind(new.inactive_at.map(millis))
@@ -259,16 +270,12 @@ impl SqliteStore {
         &self,
         condition: &str,
         binds: &[i64],
-        text: Option<&str>,
     ) -> anyhow::Result<Vec<SessionRecord>> {
         let sql = format!(
             "SELECT {SESSION_COLUMNS} FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id \
              WHERE {condition}"
         );
         let mut query = sqlx::query(&sql);
-        if let Some(text) = text {
-            query = query.bind(text);
-        }
         for value in binds {
             query = query.bind(value);
         }
@@ -515,18 +522,31 @@ impl Store for SqliteStore {
         rows.iter().map(session_from_row).collect()
     }
 
-    async fn queued_sessions(
-        &self,
-        channel: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<SessionRecord>> {
+    async fn queued_sessions(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<SessionRecord>> {
         self.sessions_where(
-            "s.channel = ? AND s.state = 'queued' AND COALESCE(s.ends_at > ?, 1) \
-             AND COALESCE(s.inactive_at > ?, 1) ORDER BY s.started_at, s.rowid",
+            "s.state = 'queued' AND COALESCE(s.ends_at > ?, 1) \
+             AND COALESCE(s.inactive_at > ?, 1) ORDER BY s.queued_at, s.rowid",
             &[millis(now), millis(now)],
-            Some(channel),
         )
         .await
+    }
+
+    async fn affinity_agent(
+        &self,
+        contact_id: Uuid,
+        channel: &str,
+    ) -> anyhow::Result<Option<Uuid>> {
+        let agent: Option<String> = sqlx::query_scalar(
+            "SELECT handled_by FROM sessions \
+             WHERE contact_id = ? AND channel = ? AND handled_by IS NOT NULL \
+             ORDER BY started_at DESC, rowid DESC LIMIT 1",
+        )
+        .bind(contact_id.to_string())
+        .bind(channel)
+        .fetch_optional(&self.pool)
+        .await
+        .context("reading the contact's last agent")?;
+        agent.as_deref().map(uuid).transpose()
     }
 
     async fn recent_waits(
@@ -535,7 +555,7 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> anyhow::Result<Vec<chrono::Duration>> {
         let waits: Vec<i64> = sqlx::query_scalar(
-            "SELECT joined_at - started_at FROM sessions \
+            "SELECT joined_at - queued_at FROM sessions \
              WHERE channel = ? AND joined_at IS NOT NULL ORDER BY joined_at DESC LIMIT ?",
         )
         .bind(channel)
@@ -553,7 +573,6 @@ impl Store for SqliteStore {
         self.sessions_where(
             "s.state != 'ended' AND (s.ends_at <= ? OR s.inactive_at <= ?)",
             &[millis(now), millis(now)],
-            None,
         )
         .await
     }
@@ -675,15 +694,14 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionRecord>> {
         let updated = sqlx::query(
-            "UPDATE sessions SET agent_id = ?, joined_at = COALESCE(joined_at, ?), \
+            "UPDATE sessions SET agent_id = ?1, handled_by = ?1, joined_at = COALESCE(joined_at, ?2), \
                state = CASE WHEN state = 'queued' OR state = 'waiting' THEN 'active' ELSE state END \
-             WHERE id = ? AND state != 'ended' \
-               AND (agent_id IS NULL OR agent_id = ? OR state = 'waiting')",
+             WHERE id = ?3 AND state != 'ended' \
+               AND (agent_id IS NULL OR agent_id = ?1 OR state = 'waiting')",
         )
         .bind(agent_id.to_string())
         .bind(millis(now))
         .bind(session_id.to_string())
-        .bind(agent_id.to_string())
         .execute(&self.pool)
         .await
         .context("assigning an agent")?
@@ -697,12 +715,11 @@ impl Store for SqliteStore {
         agent_id: Uuid,
     ) -> anyhow::Result<Option<SessionRecord>> {
         let updated = sqlx::query(
-            "UPDATE sessions SET state = 'waiting', agent_id = ? \
-             WHERE id = ? AND state != 'ended' AND (agent_id IS NULL OR agent_id = ?)",
+            "UPDATE sessions SET state = 'waiting', agent_id = ?1, handled_by = ?1 \
+             WHERE id = ?2 AND state != 'ended' AND (agent_id IS NULL OR agent_id = ?1)",
         )
         .bind(agent_id.to_string())
         .bind(session_id.to_string())
-        .bind(agent_id.to_string())
         .execute(&self.pool)
         .await
         .context("setting a session waiting")?
@@ -713,18 +730,13 @@ impl Store for SqliteStore {
     async fn reopen(
         &self,
         session_id: Uuid,
-        keep_agent: bool,
+        now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionRecord>> {
         let updated = sqlx::query(
-            "UPDATE sessions SET \
-               state = CASE WHEN ? AND agent_id IS NOT NULL THEN 'active' ELSE 'queued' END, \
-               agent_id = CASE WHEN ? THEN agent_id END, \
-               joined_at = CASE WHEN ? THEN joined_at END \
-             WHERE id = ? AND state = 'waiting'",
+            "UPDATE sessions SET state = 'queued', agent_id = NULL, joined_at = NULL, \
+               queued_at = ? WHERE id = ? AND state = 'waiting'",
         )
-        .bind(keep_agent)
-        .bind(keep_agent)
-        .bind(keep_agent)
+        .bind(millis(now))
         .bind(session_id.to_string())
         .execute(&self.pool)
         .await
@@ -771,16 +783,18 @@ impl Store for SqliteStore {
         &self,
         name: &str,
         password_hash: &str,
+        capacity: u32,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<AgentRecord>> {
         let id = Uuid::new_v4();
         let inserted = sqlx::query(
-            "INSERT INTO agents (id, name, password_hash, created_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO agents (id, name, password_hash, capacity, created_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
         )
         .bind(id.to_string())
         .bind(name)
         .bind(password_hash)
+        .bind(capacity)
         .bind(millis(now))
         .execute(&self.pool)
         .await
@@ -790,23 +804,60 @@ impl Store for SqliteStore {
             id,
             name: name.to_owned(),
             password_hash: password_hash.to_owned(),
+            capacity,
         }))
     }
 
     async fn agent_by_name(&self, name: &str) -> anyhow::Result<Option<AgentRecord>> {
-        let row = sqlx::query("SELECT id, name, password_hash FROM agents WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading an agent")?;
-        row.map(|row| {
-            Ok(AgentRecord {
-                id: uuid(row.try_get("id")?)?,
-                name: row.try_get("name")?,
-                password_hash: row.try_get("password_hash")?,
-            })
-        })
-        .transpose()
+        let row =
+            sqlx::query("SELECT id, name, password_hash, capacity FROM agents WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .context("reading an agent")?;
+        row.as_ref().map(agent_from_row).transpose()
+    }
+
+    async fn set_agent_capacity(
+        &self,
+        name: &str,
+        capacity: u32,
+    ) -> anyhow::Result<Option<AgentRecord>> {
+        let row = sqlx::query(
+            "UPDATE agents SET capacity = ? WHERE name = ? \
+             RETURNING id, name, password_hash, capacity",
+        )
+        .bind(capacity)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .context("setting an agent's capacity")?;
+        row.as_ref().map(agent_from_row).transpose()
+    }
+
+    async fn agents(&self) -> anyhow::Result<Vec<AgentRecord>> {
+        let rows =
+            sqlx::query("SELECT id, name, password_hash, capacity FROM agents ORDER BY name")
+                .fetch_all(&self.pool)
+                .await
+                .context("reading the agents")?;
+        rows.iter().map(agent_from_row).collect()
+    }
+
+    async fn agent_loads(&self, now: DateTime<Utc>) -> anyhow::Result<HashMap<Uuid, u32>> {
+        let rows: Vec<(String, u32)> = sqlx::query_as(
+            "SELECT agent_id, COUNT(*) FROM sessions \
+             WHERE state = 'active' AND agent_id IS NOT NULL \
+               AND COALESCE(ends_at > ?1, 1) AND COALESCE(inactive_at > ?1, 1) \
+             GROUP BY agent_id",
+        )
+        .bind(millis(now))
+        .fetch_all(&self.pool)
+        .await
+        .context("reading the agents' loads")?;
+        rows.into_iter()
+            .map(|(agent, load)| Ok((uuid(&agent)?, load)))
+            .collect()
     }
 
     async fn create_agent_token(

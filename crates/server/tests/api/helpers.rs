@@ -9,7 +9,12 @@ use palaver_protocol::{
     AgentToken, Identified, SessionCreated,
     frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
 };
-use palaver_server::{Application, Config, clock::ManualClock, startup::add_agent, store::Store};
+use palaver_server::{
+    Application, Config,
+    clock::ManualClock,
+    startup::{DEFAULT_CAPACITY, add_agent},
+    store::Store,
+};
 use reqwest::{Response, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
@@ -326,11 +331,16 @@ impl TestApp {
             .await
     }
 
-    /// Creates an agent and signs them in.
+    /// Creates an agent with the default capacity and signs them in.
     pub async fn agent(&self, name: &str) -> TestAgent {
+        self.agent_with_capacity(name, DEFAULT_CAPACITY).await
+    }
+
+    /// Creates an agent who holds at most `capacity` sessions and signs them in.
+    pub async fn agent_with_capacity(&self, name: &str, capacity: u32) -> TestAgent {
         use palaver_server::clock::Clock;
         let clock: &dyn Clock = self.clock.as_ref();
-        add_agent(self.store.as_ref(), clock, name, "correct horse")
+        add_agent(self.store.as_ref(), clock, name, "correct horse", capacity)
             .await
             .expect("agent created");
         let response = self
@@ -425,6 +435,34 @@ impl TestApp {
             token: agent.token.clone(),
         };
         self.socket("/api/v1/agent/events", to_json(&auth)).await
+    }
+
+    /// The name of the agent who holds a session now, as the store has it.
+    pub async fn holder(&self, session_id: uuid::Uuid) -> Option<String> {
+        let record = self.store.session(session_id).await.expect("store reads");
+        record
+            .expect("the session exists")
+            .agent
+            .map(|agent| agent.name)
+    }
+
+    /// Opens the agent's console and makes them available, returning once the server has
+    /// announced it; they stay available while the socket is held.
+    pub async fn online(&self, agent: &TestAgent) -> Socket {
+        let mut console = self.agent_socket(agent).await;
+        console
+            .until_agent_event(|event| matches!(event, AgentEvent::Ready { .. }))
+            .await;
+        console
+            .send(&AgentFrame::Presence { available: true })
+            .await;
+        console
+            .until_agent_event(|event| {
+                matches!(event, AgentEvent::Agent { agent: status }
+                    if status.id.to_string() == agent.id && status.available)
+            })
+            .await;
+        console
     }
 }
 

@@ -346,10 +346,16 @@ async fn rule_3_the_visitor_cannot_end_it_and_is_never_told_a_queue_position() {
 #[tokio::test]
 async fn rule_4_waiting_frees_the_agent_and_the_next_message_brings_it_back_to_the_same_agent() {
     let app = spawn_app().await;
-    let ada = app.agent("ada").await;
+    let (ada, bob) = (app.agent("ada").await, app.agent("bob").await);
+    let _ada_console = app.online(&ada).await;
     let grace = app.member("user-42", "Grace Hopper").await;
     let first = send_ok(&app, &grace.token, "m1", "Hello").await;
-    app.join(&ada, first.session_id).await;
+    let other = app
+        .start_ok("support", "Alan Turing", "020 7946 0001")
+        .await;
+    let _bob_console = app.online(&bob).await;
+    assert_eq!(app.holder(first.session_id).await.as_deref(), Some("ada"));
+    assert_eq!(app.holder(other.session.id).await.as_deref(), Some("ada"));
 
     let waiting: AgentSession =
         expect_json(app.wait(&ada, first.session_id).await, StatusCode::OK).await;
@@ -359,20 +365,28 @@ async fn rule_4_waiting_frees_the_agent_and_the_next_message_brings_it_back_to_t
         StatusCode::OK,
     )
     .await;
-    assert!(inbox.is_empty(), "no longer among Ada's active chats");
+    assert!(
+        inbox.iter().all(|view| view.session.id != first.session_id),
+        "no longer among the active chats"
+    );
 
     let mut socket = app.visitor_socket(&grace.token, first.seq).await;
     socket.next_visitor_event().await;
     send_ok(&app, &grace.token, "m2", "I'm back").await;
     let back = current(&app, &grace.token).await;
     assert_eq!(back.state, SessionState::Active);
-    assert_eq!(back.agent.map(|agent| agent.name).as_deref(), Some("ada"));
-    let event = socket
-        .until_visitor_event(|event| matches!(event, VisitorEvent::Session { .. }))
-        .await;
-    assert!(
-        matches!(event, VisitorEvent::Session { session } if session.state == SessionState::Active)
+    assert_eq!(
+        back.agent.map(|agent| agent.name).as_deref(),
+        Some("ada"),
+        "affinity first, though Bob holds fewer chats"
     );
+    socket
+        .until_visitor_event(|event| {
+            matches!(event, VisitorEvent::Session { session }
+                if session.state == SessionState::Active
+                    && session.agent.as_ref().is_some_and(|agent| agent.name == "ada"))
+        })
+        .await;
     app.agent_post(
         &ada,
         &format!("/sessions/{}/end", first.session_id),
@@ -391,19 +405,33 @@ async fn rule_4_waiting_frees_the_agent_and_the_next_message_brings_it_back_to_t
 #[tokio::test]
 async fn rule_4_without_affinity_a_returning_visitor_goes_back_to_any_agent() {
     let app = spawn_app().await;
-    let ada = app.agent("ada").await;
+    let (ada, bob) = (app.agent("ada").await, app.agent("bob").await);
     let token = es256(&json!({"sub": "user-7", "name": "Grace", "exp": hours_from_start(1)}));
     let grace: Identified =
         expect_json(app.identify("members-ec", &token).await, StatusCode::OK).await;
     let first = send_ok(&app, &grace.token, "m1", "Hello").await;
     app.join(&ada, first.session_id).await;
+    app.start_ok("support", "Alan Turing", "020 7946 0001")
+        .await;
+    let _ada_console = app.online(&ada).await;
     app.wait(&ada, first.session_id).await;
 
     send_ok(&app, &grace.token, "m2", "Back again").await;
     let back = current(&app, &grace.token).await;
-    assert_eq!((back.state, back.agent), (SessionState::Queued, None));
-    let bob = app.agent("bob").await;
-    expect_json::<AgentSession>(app.join(&bob, back.id).await, StatusCode::OK).await;
+    assert_eq!(
+        back.agent.map(|agent| agent.name).as_deref(),
+        Some("ada"),
+        "Ada is the only one available"
+    );
+    app.wait(&ada, first.session_id).await;
+    let _bob_console = app.online(&bob).await;
+    send_ok(&app, &grace.token, "m3", "Back once more").await;
+    let back = current(&app, &grace.token).await;
+    assert_eq!(
+        (back.state, back.agent.map(|agent| agent.name).as_deref()),
+        (SessionState::Active, Some("bob")),
+        "the least busy agent, since the channel has no affinity"
+    );
 }
 
 #[tokio::test]

@@ -9,8 +9,9 @@ use palaver_protocol::{AgentRef, ChannelMode, Contact, EndReason, Message, Sende
 use palaver_server::{
     domain::{ClientMsgId, Email, MessageBody, PersonName, PhoneNumber, UserId},
     store::{
-        AgentFilter, Appended, Author, ContactDetails, IdentityGrant, NewMessage, NewSession,
-        PageRequest, SessionFilter, SessionRecord, Store, VerifiedDetails, sqlite::SqliteStore,
+        AgentFilter, AgentRecord, Appended, Author, ContactDetails, IdentityGrant, NewMessage,
+        NewSession, PageRequest, SessionFilter, SessionRecord, Store, VerifiedDetails,
+        sqlite::SqliteStore,
     },
 };
 use tempfile::TempDir;
@@ -54,8 +55,8 @@ macro_rules! conformance_suite {
             a_recorded_end_outranks_deadlines_that_pass_later,
             due_sessions_are_exactly_the_open_ones_whose_deadline_passed,
             a_due_session_marked_ended_is_due_no_more,
-            the_queue_is_oldest_first_and_holds_only_open_unjoined_sessions_of_its_channel,
-            recent_waits_are_join_minus_start_newest_join_first,
+            the_queue_is_oldest_first_and_holds_only_open_unheld_sessions_of_every_channel,
+            recent_waits_are_join_minus_queueing_newest_join_first,
             listing_by_state_reads_each_session_as_of_now,
             listing_filters_by_channel_and_agent,
             listing_searches_contact_names_and_numbers,
@@ -65,12 +66,15 @@ macro_rules! conformance_suite {
             a_contacts_sessions_are_listed_newest_first,
             regarding_can_be_set_and_cleared,
             an_agent_name_is_taken_once,
+            agents_are_listed_by_name_with_a_capacity_that_can_change,
+            an_agents_load_counts_the_active_sessions_they_hold_until_their_deadlines,
+            the_agent_who_last_held_a_contacts_session_is_remembered_for_affinity,
             an_agent_token_is_valid_until_it_expires,
             a_deleted_agent_token_is_gone,
             verified_contacts_are_keyed_by_channel_and_user_id_apart_from_live_ones,
             one_conversation_per_contact_and_channel_is_open_even_when_two_start_at_once,
             a_fresh_conversation_can_start_once_the_last_is_ended,
-            waiting_keeps_the_agent_and_reopening_returns_it_to_them_or_to_the_queue,
+            waiting_keeps_the_agent_and_reopening_queues_it_afresh_held_by_nobody,
             only_its_agent_sets_a_conversation_waiting_and_anyone_takes_it_up,
             an_identity_token_reads_back_with_what_it_opens_until_swept,
         );
@@ -169,6 +173,7 @@ async fn agent(store: &dyn Store, name: &str) -> anyhow::Result<AgentRef> {
         .create_agent(
             name,
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            3,
             minute(0),
         )
         .await?
@@ -978,7 +983,7 @@ async fn a_due_session_marked_ended_is_due_no_more(store: Arc<dyn Store>) -> any
     Ok(())
 }
 
-async fn the_queue_is_oldest_first_and_holds_only_open_unjoined_sessions_of_its_channel(
+async fn the_queue_is_oldest_first_and_holds_only_open_unheld_sessions_of_every_channel(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
     let ada = visitor(&*store, "Ada Lovelace", "020 7946 0958").await?;
@@ -1001,14 +1006,14 @@ async fn the_queue_is_oldest_first_and_holds_only_open_unjoined_sessions_of_its_
         ..live_session(&ada, "support", minute(9))
     })
     .await?;
-    create(live_session(&ada, "office", minute(1))).await?;
+    let office = create(live_session(&ada, "office", minute(1))).await?;
 
-    let queue = store.queued_sessions("support", now).await?;
-    assert_eq!(ids(&queue), [first.id, second.id]);
+    let queue = store.queued_sessions(now).await?;
+    assert_eq!(ids(&queue), [office.id, first.id, second.id]);
     Ok(())
 }
 
-async fn recent_waits_are_join_minus_start_newest_join_first(
+async fn recent_waits_are_join_minus_queueing_newest_join_first(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
     let ada = visitor(&*store, "Ada Lovelace", "020 7946 0958").await?;
@@ -1279,16 +1284,20 @@ async fn regarding_can_be_set_and_cleared(store: Arc<dyn Store>) -> anyhow::Resu
 
 async fn an_agent_name_is_taken_once(store: Arc<dyn Store>) -> anyhow::Result<()> {
     let grace = store
-        .create_agent("grace", "hash-1", minute(0))
+        .create_agent("grace", "hash-1", 2, minute(0))
         .await?
         .context("creating grace")?;
     assert_eq!(
-        (grace.name.as_str(), grace.password_hash.as_str()),
-        ("grace", "hash-1")
+        (
+            grace.name.as_str(),
+            grace.password_hash.as_str(),
+            grace.capacity
+        ),
+        ("grace", "hash-1", 2)
     );
     assert!(
         store
-            .create_agent("grace", "hash-2", minute(1))
+            .create_agent("grace", "hash-2", 5, minute(1))
             .await?
             .is_none(),
         "a taken name gives no second agent"
@@ -1302,6 +1311,119 @@ async fn an_agent_name_is_taken_once(store: Arc<dyn Store>) -> anyhow::Result<()
         (grace.id, "grace", "hash-1")
     );
     assert!(store.agent_by_name("alan").await?.is_none());
+    Ok(())
+}
+
+async fn agents_are_listed_by_name_with_a_capacity_that_can_change(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    store.create_agent("zoe", "hash", 1, minute(0)).await?;
+    store.create_agent("ada", "hash", 4, minute(0)).await?;
+    let listed = |agents: Vec<AgentRecord>| -> Vec<(String, u32)> {
+        agents
+            .into_iter()
+            .map(|agent| (agent.name, agent.capacity))
+            .collect()
+    };
+    assert_eq!(
+        listed(store.agents().await?),
+        [("ada".to_owned(), 4), ("zoe".to_owned(), 1)]
+    );
+    let zoe = store
+        .set_agent_capacity("zoe", 6)
+        .await?
+        .context("zoe exists")?;
+    assert_eq!(zoe.capacity, 6);
+    assert_eq!(
+        store
+            .agent_by_name("zoe")
+            .await?
+            .map(|agent| agent.capacity),
+        Some(6)
+    );
+    assert!(store.set_agent_capacity("nobody", 2).await?.is_none());
+    Ok(())
+}
+
+async fn an_agents_load_counts_the_active_sessions_they_hold_until_their_deadlines(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let ada = visitor(&*store, "Ada Lovelace", "020 7946 0958").await?;
+    let grace = member(&*store).await?;
+    let (alan, zoe) = (agent(&*store, "alan").await?, agent(&*store, "zoe").await?);
+    let create = |new: NewSession| store.create_session(new);
+    let held = create(live_session(&ada, "support", minute(0))).await?;
+    join(&*store, held.id, &alan, minute(1)).await?;
+    let short = create(NewSession {
+        inactive_at: Some(minute(30)),
+        ..live_session(&ada, "support", minute(0))
+    })
+    .await?;
+    join(&*store, short.id, &alan, minute(1)).await?;
+    let ended = create(live_session(&ada, "support", minute(0))).await?;
+    join(&*store, ended.id, &alan, minute(1)).await?;
+    end(&*store, ended.id, EndReason::Agent, minute(2)).await?;
+    let (waiting, _) = store
+        .start_conversation(conversation(&grace, "members", minute(0)))
+        .await?;
+    join(&*store, waiting.id, &alan, minute(1)).await?;
+    store
+        .set_waiting(waiting.id, alan.id)
+        .await?
+        .context("waits")?;
+    create(live_session(&ada, "support", minute(0))).await?;
+    let zoes = create(live_session(&ada, "office", minute(0))).await?;
+    join(&*store, zoes.id, &zoe, minute(1)).await?;
+
+    let loads = store.agent_loads(minute(10)).await?;
+    assert_eq!(
+        (loads.get(&alan.id), loads.get(&zoe.id), loads.len()),
+        (Some(&2), Some(&1), 2),
+        "alan holds two active sessions: not the ended, waiting or unheld ones"
+    );
+    let later = store.agent_loads(minute(30)).await?;
+    assert_eq!(
+        later.get(&alan.id),
+        Some(&1),
+        "a session past its inactivity deadline is held no more"
+    );
+    Ok(())
+}
+
+async fn the_agent_who_last_held_a_contacts_session_is_remembered_for_affinity(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let grace = member(&*store).await?;
+    let (alan, zoe) = (agent(&*store, "alan").await?, agent(&*store, "zoe").await?);
+    assert_eq!(store.affinity_agent(grace.id, "members").await?, None);
+    let (first, _) = store
+        .start_conversation(conversation(&grace, "members", minute(0)))
+        .await?;
+    join(&*store, first.id, &alan, minute(1)).await?;
+    end(&*store, first.id, EndReason::Agent, minute(2)).await?;
+    let (second, _) = store
+        .start_conversation(conversation(&grace, "members", minute(3)))
+        .await?;
+    assert_eq!(
+        store.affinity_agent(grace.id, "members").await?,
+        Some(alan.id),
+        "a fresh conversation remembers who held the last one"
+    );
+    join(&*store, second.id, &zoe, minute(4)).await?;
+    store
+        .set_waiting(second.id, zoe.id)
+        .await?
+        .context("waits")?;
+    store
+        .reopen(second.id, minute(5))
+        .await?
+        .context("reopens")?;
+    assert_eq!(
+        store.affinity_agent(grace.id, "members").await?,
+        Some(zoe.id),
+        "brought back to the queue, it still remembers its agent"
+    );
+    assert_eq!(store.affinity_agent(grace.id, "partners").await?, None);
     Ok(())
 }
 
@@ -1454,42 +1576,37 @@ async fn a_fresh_conversation_can_start_once_the_last_is_ended(
     Ok(())
 }
 
-async fn waiting_keeps_the_agent_and_reopening_returns_it_to_them_or_to_the_queue(
+async fn waiting_keeps_the_agent_and_reopening_queues_it_afresh_held_by_nobody(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
     let grace = member(&*store).await?;
     let ada = agent(&*store, "ada").await?;
-    for keep_agent in [true, false] {
-        let (open, _) = store
-            .start_conversation(conversation(&grace, "members", minute(0)))
-            .await?;
-        assert_eq!(
-            store.reopen(open.id, keep_agent).await?,
-            None,
-            "not waiting"
-        );
-        join(&*store, open.id, &ada, minute(1)).await?;
-        let waiting = store.set_waiting(open.id, ada.id).await?.context("waits")?;
-        assert_eq!(waiting.state, SessionState::Waiting);
-        assert_eq!(
-            waiting.agent.as_ref(),
-            Some(&ada),
-            "remembered for affinity"
-        );
-        let back = store
-            .reopen(open.id, keep_agent)
-            .await?
-            .context("reopens")?;
-        if keep_agent {
-            assert_eq!(
-                (back.state, back.agent.as_ref()),
-                (SessionState::Active, Some(&ada))
-            );
-        } else {
-            assert_eq!((back.state, back.agent), (SessionState::Queued, None));
-        }
-        end(&*store, open.id, EndReason::Agent, minute(2)).await?;
-    }
+    let visitor = visitor(&*store, "Ada Lovelace", "020 7946 0958").await?;
+    let (open, _) = store
+        .start_conversation(conversation(&grace, "members", minute(0)))
+        .await?;
+    assert_eq!(store.reopen(open.id, minute(1)).await?, None, "not waiting");
+    join(&*store, open.id, &ada, minute(1)).await?;
+    let waiting = store.set_waiting(open.id, ada.id).await?.context("waits")?;
+    assert_eq!(waiting.state, SessionState::Waiting);
+    assert_eq!(waiting.agent.as_ref(), Some(&ada));
+    let earlier = store
+        .create_session(live_session(&visitor, "support", minute(5)))
+        .await?;
+    let back = store.reopen(open.id, minute(9)).await?.context("reopens")?;
+    assert_eq!((back.state, back.agent), (SessionState::Queued, None));
+    assert_eq!(
+        ids(&store.queued_sessions(minute(10)).await?),
+        [earlier.id, open.id],
+        "it queues from when it came back, behind a chat queued before that"
+    );
+    let rejoined = join(&*store, open.id, &ada, minute(12)).await?;
+    assert_eq!(rejoined.state, SessionState::Active);
+    assert_eq!(
+        store.recent_waits("members", 1).await?,
+        [Duration::minutes(3)],
+        "its wait counts from when it came back"
+    );
     Ok(())
 }
 
