@@ -80,19 +80,19 @@ pub async fn agents(
     Ok(Json(routing::statuses(&state).await?))
 }
 
-/// Every channel (*Configuration*), in the order of the channels file.
+/// Every channel (*Configuration*), by name.
 #[utoipa::path(get, path = "/api/v1/agent/channels", tag = "agent",
     security(("agent_token" = [])),
     responses((status = 200, body = Vec<ChannelInfo>), (status = 401, body = ErrorBody)))]
 pub async fn channels(State(state): State<AppState>, _agent: Agent) -> Json<Vec<ChannelInfo>> {
     let now = state.clock.now();
-    Json(
-        state
-            .channels
-            .iter()
-            .map(|channel| channel.info(now))
-            .collect(),
-    )
+    let mut channels: Vec<ChannelInfo> = state
+        .channels
+        .iter()
+        .map(|channel| channel.info(now))
+        .collect();
+    channels.sort_by(|a, b| a.name.cmp(&b.name));
+    Json(channels)
 }
 
 /// Filters for the inbox.

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use palaver_protocol::{
-    AgentToken, Identified, SessionCreated,
+    AgentStatus, AgentToken, Identified, SessionCreated,
     frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
 };
 use palaver_server::{
@@ -435,6 +435,11 @@ impl TestApp {
             token: agent.token.clone(),
         };
         self.socket("/api/v1/agent/events", to_json(&auth)).await
+    }
+
+    /// Every agent's status, as `agent` reads them.
+    pub async fn agent_statuses(&self, agent: &TestAgent) -> Vec<AgentStatus> {
+        expect_json(self.agent_get(agent, "/agents").await, StatusCode::OK).await
     }
 
     /// The name of the agent who holds a session now, as the store has it.

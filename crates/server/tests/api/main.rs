@@ -7,4 +7,5 @@ mod helpers;
 mod live_mode;
 mod messages;
 mod persistent_mode;
+mod routing;
 mod store;

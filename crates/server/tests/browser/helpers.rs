@@ -13,11 +13,16 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use clap::Parser;
 use fantoccini::{Client, ClientBuilder};
-use palaver_protocol::{AgentSession, AgentToken, Message, MessagePage};
+use futures_util::{SinkExt, StreamExt};
+use palaver_protocol::{
+    AgentSession, AgentToken, Message, MessagePage,
+    frames::{AgentEvent, AgentFrame},
+};
 use palaver_server::{Application, Config, clock::ManualClock};
 use serde_json::json;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 use uuid::Uuid;
 
 /// The channels the browser tests run with: the demo's live channel, and a persistent one
@@ -153,6 +158,40 @@ impl TestApp {
             .await
             .expect("a token");
         login.token
+    }
+
+    /// Opens a console stream for the agent and makes them available, as a console would;
+    /// they stay available while the returned stream is held.
+    pub async fn online(
+        &self,
+        token: &str,
+    ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>
+    {
+        let url = format!("ws://127.0.0.1:{}/api/v1/agent/events", self.port);
+        let (mut socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("the agent stream opens");
+        for frame in [
+            AgentFrame::Auth {
+                token: token.to_owned(),
+            },
+            AgentFrame::Presence { available: true },
+        ] {
+            let text = serde_json::to_string(&frame).expect("serializes");
+            socket
+                .send(WsMessage::Text(text.into()))
+                .await
+                .expect("a frame sent");
+        }
+        while let Some(Ok(frame)) = socket.next().await {
+            if let WsMessage::Text(text) = frame
+                && let Ok(AgentEvent::Agent { agent }) = serde_json::from_str(text.as_str())
+                && agent.available
+            {
+                return socket;
+            }
+        }
+        panic!("the server never announced the agent available");
     }
 
     /// The inbox, as the agent API lists it, newest first.

@@ -108,12 +108,16 @@ async fn a_signed_in_visitor_finds_the_same_conversation_on_another_device_and_c
 async fn waiting_then_return_then_an_agents_end_and_a_fresh_start_without_the_old_history() {
     let app = TestApp::spawn().await;
     let agent = app.agent_token().await;
+    let _console = app.online(&agent).await;
     let token = app.identity_token("grace-1", json!({}));
     app.browse(async |browser| {
         let widget = Widget::visit(browser, &signed_in_page(&app, &token)).await?;
         widget.say("First question").await?;
         widget
-            .wait_messages(&[(VISITOR, SENT, "First question")])
+            .wait_messages(&[
+                (VISITOR, SENT, "First question"),
+                (SYSTEM, SENT, "demo joined the chat."),
+            ])
             .await?;
         let session = conversations(&app, &agent).await[0].session.id;
         app.reply(&agent, session, "Answered").await;
@@ -130,6 +134,7 @@ async fn waiting_then_return_then_an_agents_end_and_a_fresh_start_without_the_ol
                 (SYSTEM, SENT, "demo joined the chat."),
                 (AGENT, SENT, "Answered"),
                 (VISITOR, SENT, "One more thing"),
+                (SYSTEM, SENT, "demo joined the chat."),
             ])
             .await?;
         let back = wait_for("the conversation to come back to its agent", async || {
@@ -150,13 +155,13 @@ async fn waiting_then_return_then_an_agents_end_and_a_fresh_start_without_the_ol
             "the visitor can still write"
         );
         widget.say("A new question").await?;
-        widget
-            .wait_messages(&[(VISITOR, SENT, "A new question")])
-            .await?;
+        let fresh = [
+            (VISITOR, SENT, "A new question"),
+            (SYSTEM, SENT, "demo joined the chat."),
+        ];
+        widget.wait_messages(&fresh).await?;
         widget.reload().await?;
-        widget
-            .wait_messages(&[(VISITOR, SENT, "A new question")])
-            .await?;
+        widget.wait_messages(&fresh).await?;
         let rows = conversations(&app, &agent).await;
         ensure!(rows.len() == 2, "a fresh conversation, the old one kept");
         ensure!(
