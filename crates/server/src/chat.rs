@@ -540,7 +540,8 @@ pub fn visitor_cannot_end() -> ApiError {
 }
 
 /// Persistent mode rule 4: an agent sets the conversation aside until the visitor writes
-/// again, which frees their capacity. Setting it aside again is harmless.
+/// again, which frees their capacity; the visitor reads that it is on hold. Setting it aside
+/// again is harmless.
 pub async fn set_waiting(
     state: &AppState,
     record: &SessionRecord,
@@ -556,6 +557,15 @@ pub async fn set_waiting(
         return Err(refused_hold(state, record.id).await);
     };
     if record.state != SessionState::Waiting {
+        system_note(
+            state,
+            record.id,
+            format!(
+                "{} put the conversation on hold. Write here whenever you like, and we'll pick it up.",
+                agent.name
+            ),
+        )
+        .await?;
         publish_change(state, &waiting).await?;
         routing::offer(state).await;
     }

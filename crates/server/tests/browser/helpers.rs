@@ -47,6 +47,16 @@ audience = "palaver"
 /// The persistent channel's shared secret.
 pub const MEMBERS_SECRET: &str = "browser-tests-secret-0123456789abcdef";
 
+/// Senders and delivery state as message rows show them.
+pub const VISITOR: &str = "visitor";
+pub const AGENT: &str = "agent";
+pub const SYSTEM: &str = "system";
+pub const SENT: &str = "sent";
+
+/// The time zone the browsers run in, far from UTC so that a time shown in UTC where the
+/// agent's own time is due would show.
+pub const BROWSER_TIME_ZONE: &str = "Asia/Kolkata";
+
 /// How long a condition may take before a test gives up on it.
 const DEADLINE: Duration = Duration::from_secs(30);
 /// How often a condition is checked again.
@@ -57,6 +67,7 @@ pub struct TestApp {
     port: u16,
     database_url: String,
     widget_dir: PathBuf,
+    console_dir: PathBuf,
     /// The server's clock, which tests move instead of waiting.
     pub clock: Arc<ManualClock>,
     server: tokio::sync::Mutex<Option<Running>>,
@@ -75,7 +86,8 @@ struct Running {
 impl TestApp {
     /// Starts the server with the demo page and the built widget, and chromedriver.
     pub async fn spawn() -> Self {
-        let widget_dir = widget_dir();
+        let widget_dir = built("PALAVER_WIDGET_DIR", "../../dist", &WIDGET_FILES);
+        let console_dir = built("PALAVER_CONSOLE_DIR", "../console/dist", &["index.html"]);
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let channels = CHANNELS.replace("{secret}", MEMBERS_SECRET);
         std::fs::write(dir.path().join("channels.toml"), channels).expect("write the channels");
@@ -87,6 +99,7 @@ impl TestApp {
             port: 0,
             database_url,
             widget_dir,
+            console_dir,
             clock: Arc::new(ManualClock::new(Utc::now())),
             server: tokio::sync::Mutex::new(None),
             client: reqwest::Client::new(),
@@ -108,6 +121,8 @@ impl TestApp {
             &self.database_url,
             "--widget-dir",
             &self.widget_dir.display().to_string(),
+            "--console-dir",
+            &self.console_dir.display().to_string(),
             "--channels",
             &self.dir.path().join("channels.toml").display().to_string(),
             "--demo",
@@ -255,6 +270,12 @@ impl TestApp {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// The URL of the demo members' page with `token` in its embed tag
+    /// (`data-identity-token`).
+    pub fn signed_in_page(&self, token: &str) -> String {
+        self.url(&format!("/demo/signed-in?identity_token={token}"))
+    }
+
     /// Opens a fresh headless Chromium, runs `scenario` in it, closes the browser whatever
     /// happened, then fails the test if the scenario failed.
     pub async fn browse(&self, scenario: impl AsyncFnOnce(&Client) -> Result<()>) {
@@ -369,22 +390,26 @@ pub async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) 
     }
 }
 
-/// The built widget: `PALAVER_WIDGET_DIR`, or `dist/` at the repository root.
-fn widget_dir() -> PathBuf {
-    let dir = std::env::var_os("PALAVER_WIDGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist"),
+/// The files a built widget has.
+const WIDGET_FILES: [&str; 4] = [
+    "widget.js",
+    "palaver-widget.js",
+    "palaver-widget_bg.wasm",
+    "widget.css",
+];
+
+/// A built app's directory: the one `variable` names, or `default` (from this crate's
+/// directory), checked to hold `files`.
+fn built(variable: &str, default: &str, files: &[&str]) -> PathBuf {
+    let dir = std::env::var_os(variable).map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join(default),
         PathBuf::from,
     );
-    for file in [
-        "widget.js",
-        "palaver-widget.js",
-        "palaver-widget_bg.wasm",
-        "widget.css",
-    ] {
+    for file in files {
         assert!(
             dir.join(file).is_file(),
-            "the built widget is missing ({} not found); run `cargo xtask test`, which builds \
-             it before running the tests",
+            "a built file is missing ({} not found); run `cargo xtask test`, which builds the \
+             widget and the console before running the tests",
             dir.join(file).display()
         );
     }
@@ -405,6 +430,7 @@ impl ChromeDriver {
             .port();
         let process = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .env("TZ", BROWSER_TIME_ZONE)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -436,49 +462,79 @@ impl Drop for ChromeDriver {
     }
 }
 
-/// The widget on the page, reached inside its shadow root.
-pub struct Widget<'a> {
-    browser: &'a Client,
+/// What a [`Page`] looks inside: the widget's shadow root, or the whole document (the
+/// console).
+#[derive(Clone, Copy)]
+enum Scope {
+    Widget,
+    Document,
 }
 
-/// A script prefix that finds the widget's shadow root (`root`), or answers `null`.
-const IN_WIDGET: &str = "const root = document.getElementById('palaver-widget')?.shadowRoot; \
-                         if (!root) { return null; }";
+/// A part of a page reached by `data-testid`: the widget or the console.
+pub struct Page<'a> {
+    browser: &'a Client,
+    scope: Scope,
+}
 
-impl<'a> Widget<'a> {
-    pub fn new(browser: &'a Client) -> Self {
-        Self { browser }
+/// The widget on the page, reached inside its shadow root.
+pub struct Widget<'a>(Page<'a>);
+
+impl<'a> std::ops::Deref for Widget<'a> {
+    type Target = Page<'a>;
+
+    fn deref(&self) -> &Page<'a> {
+        &self.0
     }
+}
 
-    /// Runs `body` with `root` bound to the widget's shadow root; `arguments[0]` is `arg`.
+impl<'a> Page<'a> {
+    /// Runs `body` with `root` bound to the scope (the widget's shadow root, or the
+    /// document); `arguments[0]` is `arg`.
     pub async fn query(&self, body: &str, arg: &str) -> Result<serde_json::Value> {
-        let script = format!("{IN_WIDGET} {body}");
+        let prefix = match self.scope {
+            Scope::Widget => {
+                "const root = document.getElementById('palaver-widget')?.shadowRoot; \
+                 if (!root) { return null; }"
+            }
+            Scope::Document => "const root = document;",
+        };
+        let script = format!("{prefix} {body}");
         Ok(self.browser.execute(&script, vec![json!(arg)]).await?)
     }
 
     /// The element with this `data-testid`, once it is shown; a failure carries what the
-    /// widget showed instead.
+    /// page showed instead.
     pub async fn find(&self, testid: &str) -> Result<fantoccini::elements::Element> {
-        let found = self.find_shown(testid).await;
+        self.find_css(&format!("[data-testid={testid}]")).await
+    }
+
+    /// The element this CSS selector picks, once it is shown.
+    pub async fn find_css(&self, selector: &str) -> Result<fantoccini::elements::Element> {
+        let found = self.find_shown(selector).await;
         if found.is_err() {
-            let shown = self.query("return root.innerHTML;", "").await;
-            return found.with_context(|| format!("the widget showed: {shown:?}"));
+            let shown = match self.scope {
+                Scope::Widget => self.query("return root.innerHTML;", "").await,
+                Scope::Document => self.query("return root.body.innerHTML;", "").await,
+            };
+            return found.with_context(|| format!("the page showed: {shown:?}"));
         }
         found
     }
 
-    async fn find_shown(&self, testid: &str) -> Result<fantoccini::elements::Element> {
-        wait_for(&format!("[data-testid={testid}] to be shown"), async || {
-            let host = self
-                .browser
-                .find(fantoccini::Locator::Id("palaver-widget"))
-                .await
-                .ok()?;
-            let root = host.shadow_root().await.ok()?;
-            let element = root
-                .find(fantoccini::Locator::Css(&format!("[data-testid={testid}]")))
-                .await
-                .ok()?;
+    async fn find_shown(&self, selector: &str) -> Result<fantoccini::elements::Element> {
+        let locator = fantoccini::Locator::Css(selector);
+        wait_for(&format!("{selector} to be shown"), async || {
+            let element = match self.scope {
+                Scope::Widget => {
+                    let host = self
+                        .browser
+                        .find(fantoccini::Locator::Id("palaver-widget"))
+                        .await
+                        .ok()?;
+                    host.shadow_root().await.ok()?.find(locator).await.ok()?
+                }
+                Scope::Document => self.browser.find(locator).await.ok()?,
+            };
             element.is_displayed().await.ok()?.then_some(element)
         })
         .await
@@ -524,12 +580,24 @@ impl<'a> Widget<'a> {
         .await
     }
 
-    /// The conversation as shown: (sender, status, text) per row.
+    /// Whether an element with this `data-testid` is on the page now.
+    pub async fn has(&self, testid: &str) -> Result<bool> {
+        let found = self
+            .query(
+                "return !!root.querySelector(`[data-testid=${arguments[0]}]`);",
+                testid,
+            )
+            .await?;
+        Ok(found == json!(true))
+    }
+
+    /// The conversation as shown: (sender, status, text) per row; the console shows no
+    /// status, which reads as "".
     pub async fn messages(&self) -> Result<Vec<(String, String, String)>> {
         let rows = self
             .query(
                 "return [...root.querySelectorAll('[data-testid=message]')].map(row => \
-                 [row.dataset.sender, row.dataset.status, \
+                 [row.dataset.sender, row.dataset.status ?? '', \
                   row.querySelector('[data-testid=message-body]').textContent]);",
                 "",
             )
@@ -550,6 +618,114 @@ impl<'a> Widget<'a> {
         })
         .await;
         waited.with_context(|| format!("expected {expected:?}, the widget shows {last:?}"))
+    }
+}
+
+/// The agent console, a page of its own.
+pub struct Console<'a>(Page<'a>);
+
+impl<'a> std::ops::Deref for Console<'a> {
+    type Target = Page<'a>;
+
+    fn deref(&self) -> &Page<'a> {
+        &self.0
+    }
+}
+
+impl<'a> Console<'a> {
+    /// Opens the console at its sign-in form.
+    pub async fn open(browser: &'a Client, app: &TestApp) -> Result<Self> {
+        browser.goto(&app.url("/console/")).await?;
+        let console = Self(Page {
+            browser,
+            scope: Scope::Document,
+        });
+        console.find("sign-in-form").await?;
+        Ok(console)
+    }
+
+    /// Opens the console and signs in as the demo agent.
+    pub async fn sign_in(browser: &'a Client, app: &TestApp) -> Result<Self> {
+        let console = Self::open(browser, app).await?;
+        console.submit_credentials("demo", "demo").await?;
+        Ok(console)
+    }
+
+    /// Fills in the sign-in form and sends it, then waits for the inbox.
+    pub async fn submit_credentials(&self, name: &str, password: &str) -> Result<()> {
+        self.fill("sign-in-name", name).await?;
+        self.fill("sign-in-password", password).await?;
+        self.click("sign-in-submit").await?;
+        self.find("inbox").await?;
+        Ok(())
+    }
+
+    /// The inbox row of a session, once it is shown.
+    pub async fn row(&self, session: Uuid) -> Result<fantoccini::elements::Element> {
+        self.find_css(&row_selector(session)).await
+    }
+
+    /// The text of one cell of a session's row, lowercased, or "" when absent.
+    pub async fn cell(&self, session: Uuid, cell: &str) -> Result<String> {
+        let text = self
+            .query(
+                &format!(
+                    "const cell = root.querySelector('{} [data-testid={cell}]'); \
+                     return cell ? cell.textContent.trim().toLowerCase() : '';",
+                    row_selector(session)
+                ),
+                "",
+            )
+            .await?;
+        Ok(text.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Waits until a cell of a session's row contains `expected` (lowercase).
+    pub async fn wait_cell(&self, session: Uuid, cell: &str, expected: &str) -> Result<()> {
+        let mut last = String::new();
+        let waited = wait_for(&format!("{cell} to read {expected:?}"), async || {
+            last = self.cell(session, cell).await.ok()?;
+            last.contains(expected).then_some(())
+        })
+        .await;
+        waited.with_context(|| format!("{cell} reads {last:?}"))
+    }
+
+    /// Opens a session's conversation from its inbox row.
+    pub async fn open_session(&self, session: Uuid) -> Result<()> {
+        wait_for("a click on the inbox row", async || {
+            self.row(session).await.ok()?.click().await.ok()
+        })
+        .await?;
+        self.find_css(&format!(
+            "[data-testid=conversation][data-session-id=\"{session}\"]"
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// The value of an input or textarea.
+    pub async fn value(&self, testid: &str) -> Result<String> {
+        let value = self
+            .query(
+                "return root.querySelector(`[data-testid=${arguments[0]}]`)?.value ?? '';",
+                testid,
+            )
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+}
+
+fn row_selector(session: Uuid) -> String {
+    format!("[data-testid=inbox-row][data-session-id=\"{session}\"]")
+}
+
+impl<'a> Widget<'a> {
+    pub fn new(browser: &'a Client) -> Self {
+        Self(Page {
+            browser,
+            scope: Scope::Widget,
+        })
     }
 
     /// Goes to `url` and opens the chat there, as a visitor would.

@@ -2,9 +2,11 @@
 //! database, the built widget and the demo page, driven in headless Chromium through
 //! Debian's chromedriver, the way a visitor uses them.
 //!
-//! They need the widget built into `dist/` (or `PALAVER_WIDGET_DIR`) and Chromium with its
-//! driver installed; `cargo xtask test` does both, then runs them.
+//! They need the widget built into `dist/` (or `PALAVER_WIDGET_DIR`), the console into
+//! `crates/console/dist/` (or `PALAVER_CONSOLE_DIR`), and Chromium with its driver
+//! installed; `cargo xtask test` does all three, then runs them.
 
+mod console;
 mod helpers;
 mod persistent;
 

@@ -6,17 +6,7 @@ use fantoccini::{Client, Locator};
 use palaver_protocol::{AgentSession, ChannelMode, SessionState};
 use serde_json::json;
 
-use crate::helpers::{TestApp, Widget, wait_for};
-
-const VISITOR: &str = "visitor";
-const AGENT: &str = "agent";
-const SYSTEM: &str = "system";
-const SENT: &str = "sent";
-
-/// The signed-in page with the identity token in the script tag (`data-identity-token`).
-fn signed_in_page(app: &TestApp, token: &str) -> String {
-    app.url(&format!("/demo/signed-in?identity_token={token}"))
-}
+use crate::helpers::{AGENT, SENT, SYSTEM, TestApp, VISITOR, Widget, wait_for};
 
 /// Signs in through the page's own form, which hands the widget an identity provider.
 async fn sign_in_on_page(browser: &Client, user_id: &str, name: &str) -> Result<()> {
@@ -56,7 +46,7 @@ async fn a_signed_in_visitor_finds_the_same_conversation_on_another_device_and_c
     let agent = app.agent_token().await;
     let token = app.identity_token("grace-1", json!({}));
     app.browse_two(async |laptop, phone| {
-        let on_laptop = Widget::visit(laptop, &signed_in_page(&app, &token)).await?;
+        let on_laptop = Widget::visit(laptop, &app.signed_in_page(&token)).await?;
         on_laptop.find("composer-input").await?;
         ensure!(!has(&on_laptop, "end-chat").await?, "no end button");
         ensure!(!has(&on_laptop, "queue-status").await?, "no queue position");
@@ -111,7 +101,7 @@ async fn waiting_then_return_then_an_agents_end_and_a_fresh_start_without_the_ol
     let _console = app.online(&agent).await;
     let token = app.identity_token("grace-1", json!({}));
     app.browse(async |browser| {
-        let widget = Widget::visit(browser, &signed_in_page(&app, &token)).await?;
+        let widget = Widget::visit(browser, &app.signed_in_page(&token)).await?;
         widget.say("First question").await?;
         widget
             .wait_messages(&[
@@ -206,7 +196,7 @@ async fn each_refused_identity_token_is_explained_in_the_widget_and_nothing_is_w
     ];
     app.browse(async |browser| {
         for (token, words) in &cases {
-            let widget = Widget::visit(browser, &signed_in_page(&app, token)).await?;
+            let widget = Widget::visit(browser, &app.signed_in_page(token)).await?;
             let shown = wait_for(&format!("the refusal to mention {words:?}"), async || {
                 let text = widget.text("identity-error").await.ok()?;
                 text.contains(words).then_some(text)
@@ -232,7 +222,7 @@ async fn signing_out_or_in_as_someone_else_clears_every_trace_of_the_visitor() {
     let grace = app.identity_token("grace-1", json!({}));
     let alan = app.identity_token("alan-2", json!({"name": "Alan Turing"}));
     app.browse(async |browser| {
-        let widget = Widget::visit(browser, &signed_in_page(&app, &grace)).await?;
+        let widget = Widget::visit(browser, &app.signed_in_page(&grace)).await?;
         widget.say("Grace's private question").await?;
         widget
             .wait_messages(&[(VISITOR, SENT, "Grace's private question")])
