@@ -25,6 +25,10 @@ pub enum Event {
     },
     /// An agent's load or availability changed; for consoles only.
     Agent(AgentStatus),
+    /// An agent signed out: the console stream opened with this token closes.
+    SignedOut {
+        token_hash: String,
+    },
 }
 
 impl Event {
@@ -34,7 +38,7 @@ impl Event {
             Self::Message(message) => Some(message.session_id),
             Self::Session(session) => Some(session.session.id),
             Self::Typing { session_id, .. } | Self::Queue { session_id, .. } => Some(*session_id),
-            Self::Agent(_) => None,
+            Self::Agent(_) | Self::SignedOut { .. } => None,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::{
     auth::{self, Agent},
     chat,
     error::ApiError,
+    hub::Event,
     routing,
     startup::AppState,
     store::{AgentFilter, Author, SessionFilter},
@@ -49,12 +50,16 @@ pub async fn login(
     }))
 }
 
-/// Signs out: the token stops working at once.
+/// Signs out: the token stops working at once, and the console stream opened with it closes,
+/// so routing offers the agent nothing more through it.
 #[utoipa::path(post, path = "/api/v1/agent/logout", tag = "agent",
     security(("agent_token" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, agent: Agent) -> Result<StatusCode, ApiError> {
     state.store.delete_agent_token(&agent.token_hash).await?;
+    state.hub.publish(Event::SignedOut {
+        token_hash: agent.token_hash,
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 

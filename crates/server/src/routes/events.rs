@@ -320,8 +320,8 @@ async fn visitor_send(
                 }
                 true
             }
-            // An agent's change has no session, so it never passes the check above.
-            Event::Agent(_) => true,
+            // Agents' events have no session, so they never pass the check above.
+            Event::Agent(_) | Event::SignedOut { .. } => true,
         };
         if !sent {
             return;
@@ -524,7 +524,7 @@ async fn agent_socket(state: AppState, socket: WebSocket) {
     }
     state.presence.arrive(agent.id);
     let state_for_stop = state.clone();
-    let sending = tokio::spawn(agent_send(sink, events));
+    let sending = tokio::spawn(agent_send(sink, events, auth::hash_token(&token)));
     let agent_id = agent.id;
     let receiving = tokio::spawn(async move {
         while let Some(frame) = next_frame::<AgentFrame>(&mut stream).await {
@@ -573,7 +573,7 @@ async fn agent_typing(state: &AppState, agent: &AgentRef, session_id: Uuid, typi
     }
 }
 
-async fn agent_send(mut sink: Sink, mut events: Receiver<Arc<Event>>) {
+async fn agent_send(mut sink: Sink, mut events: Receiver<Arc<Event>>, token_hash: String) {
     loop {
         let event = match events.recv().await {
             Ok(event) => event,
@@ -603,7 +603,12 @@ async fn agent_send(mut sink: Sink, mut events: Receiver<Arc<Event>>) {
             Event::Agent(agent) => AgentEvent::Agent {
                 agent: agent.clone(),
             },
-            Event::Typing { .. } | Event::Queue { .. } => continue,
+            Event::SignedOut { token_hash: gone } if *gone == token_hash => {
+                let error = ApiError::Unauthorized("You signed out.").body();
+                send_json(&mut sink, &AgentEvent::Error { error }).await;
+                return;
+            }
+            Event::Typing { .. } | Event::Queue { .. } | Event::SignedOut { .. } => continue,
         };
         if !send_json(&mut sink, &frame).await {
             return;

@@ -321,3 +321,32 @@ async fn agents_read_their_status_the_team_and_the_channels() {
         assert_eq!(body["error"], "unauthorized", "{path}");
     }
 }
+
+#[tokio::test]
+async fn signing_out_closes_the_console_and_the_agent_takes_no_more_chats() {
+    let app = spawn_app().await;
+    let ada = app.agent("ada").await;
+    let mut console = app.online(&ada).await;
+    let mut watcher = app.agent_socket(&app.agent("bob").await).await;
+    watcher
+        .until_agent_event(|event| matches!(event, AgentEvent::Ready { .. }))
+        .await;
+    let response = app.agent_post(&ada, "/logout", json!({})).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    let closing = console
+        .until_agent_event(|event| matches!(event, AgentEvent::Error { .. }))
+        .await;
+    assert!(
+        matches!(&closing, AgentEvent::Error { error } if error.error == "unauthorized"),
+        "{closing:?}"
+    );
+    assert!(console.closes().await, "the stream closes");
+    watcher
+        .until_agent_event(|event| {
+            matches!(event, AgentEvent::Agent { agent } if agent.name == "ada" && !agent.available)
+        })
+        .await;
+    let created = app.start_ok("support", "Grace", "020 7946 0958").await;
+    assert_eq!(created.session.state, SessionState::Queued);
+}
