@@ -135,8 +135,8 @@ async fn an_agent_signs_in_sees_a_new_chat_arrive_replies_and_the_visitor_reads_
             .await?;
         widget
             .wait_messages(&[
-                (VISITOR, SENT, SHARP_TEXT),
                 (SYSTEM, SENT, "demo joined the chat."),
+                (VISITOR, SENT, SHARP_TEXT),
                 (AGENT, SENT, "Hello Zoë, how can I help?"),
             ])
             .await?;
@@ -322,8 +322,8 @@ async fn an_expired_sign_in_returns_to_the_form_and_keeps_the_typed_reply() {
         console.click("reply-send").await?;
         widget
             .wait_messages(&[
-                (VISITOR, SENT, "Hello?"),
                 (SYSTEM, SENT, "demo joined the chat."),
+                (VISITOR, SENT, "Hello?"),
                 (AGENT, SENT, draft),
             ])
             .await?;
