@@ -1,5 +1,6 @@
 //! The HTTP surface: [`router`] assembles the public visitor API, the agent API, the two
-//! event streams, the OpenAPI document and the static files (widget, loader, demo page).
+//! event streams, the OpenAPI document and the static files (widget, loader, console, demo
+//! pages).
 
 use axum::{
     Router,
@@ -18,6 +19,7 @@ use utoipa::OpenApi;
 use crate::{error::ApiError, startup::AppState};
 
 mod agent;
+mod console;
 mod events;
 mod site;
 mod visitor;
@@ -42,7 +44,6 @@ pub struct ApiPath<T>(pub T);
 
 pub fn router(state: AppState) -> Router {
     let widget_dir = state.widget_dir.clone();
-    let console_dir = state.console_dir.clone();
     let cors = cors(&state);
     let api = Router::new()
         .route("/channels/{channel}", get(visitor::channel))
@@ -84,24 +85,12 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ));
-    // The console is one page: any path under it that is not a file gets index.html, so a
-    // reload of a deep link still opens the console.
-    let console = ServeDir::new(&console_dir)
-        .fallback(ServeFile::new(console_dir.join("index.html")))
-        .append_index_html_on_directories(true);
-    let console =
-        Router::new()
-            .nest_service("/console", console)
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-cache"),
-            ));
     let mut router = Router::new()
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(site::openapi))
         .route("/healthz", get(site::healthz))
         .merge(widget)
-        .merge(console);
+        .merge(console::router(&state.console_dir));
     if state.demo {
         router = router
             .route("/", get(site::demo_page))

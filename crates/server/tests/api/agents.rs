@@ -348,3 +348,35 @@ async fn the_api_is_documented_as_openapi_and_health_is_reported() {
     let health = app.get("/healthz", None).await;
     assert_eq!(health.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_console_page_is_served_at_any_of_its_paths_and_runs_only_its_own_scripts() {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use sha2::{Digest, Sha256};
+
+    let app = spawn_app().await;
+    for path in ["/console/", "/console", "/console/sessions/123"] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let policy = response
+            .headers()
+            .get("content-security-policy")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let start_up = "import init from '/console/app.js';";
+        let hash = STANDARD.encode(Sha256::digest(start_up));
+        assert!(
+            policy.contains(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' 'sha256-{hash}';"
+            )),
+            "{path}: only the console's files and its start-up script run: {policy}"
+        );
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert_eq!(
+            response.text().await.expect("a body"),
+            crate::helpers::CONSOLE_INDEX,
+            "{path}"
+        );
+    }
+}

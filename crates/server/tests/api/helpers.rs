@@ -134,6 +134,10 @@ pub fn member_token(claims: &Value) -> String {
 /// What the test server serves as the widget's loader.
 pub const LOADER: &str = "/* the widget loader */";
 
+/// A stand-in for the built console's page, with an inline start-up script as Trunk writes.
+pub const CONSOLE_INDEX: &str =
+    "<!doctype html><script type=\"module\">import init from '/console/app.js';</script>";
+
 pub struct TestApp {
     pub address: String,
     pub port: u16,
@@ -151,6 +155,9 @@ pub async fn spawn_app() -> TestApp {
     let widget_dir = dir.path().join("widget");
     std::fs::create_dir(&widget_dir).expect("widget dir");
     std::fs::write(widget_dir.join("widget.js"), LOADER).expect("write the loader");
+    let console_dir = dir.path().join("console");
+    std::fs::create_dir(&console_dir).expect("console dir");
+    std::fs::write(console_dir.join("index.html"), CONSOLE_INDEX).expect("write the console");
     let database_url = format!("sqlite://{}", dir.path().join("palaver.db").display());
     let clock = Arc::new(ManualClock::new(START.parse().expect("start time")));
     let (port, store, stop) = run_server(dir.path(), &database_url, clock.clone()).await;
@@ -182,6 +189,8 @@ async fn run_server(
         &dir.join("channels.toml").display().to_string(),
         "--widget-dir",
         &dir.join("widget").display().to_string(),
+        "--console-dir",
+        &dir.join("console").display().to_string(),
         "--sweep-interval",
         "20ms",
     ];

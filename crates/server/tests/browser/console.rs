@@ -118,6 +118,19 @@ async fn an_agent_signs_in_sees_a_new_chat_arrive_replies_and_the_visitor_reads_
             )
             .await?;
         ensure!(markup == json!(0), "visitor text stays text");
+        let injected = console
+            .query(
+                "const script = document.createElement('script'); \
+                 script.textContent = 'window.injected = true;'; \
+                 document.body.append(script); \
+                 return window.injected === true;",
+                "",
+            )
+            .await?;
+        ensure!(
+            injected == json!(false),
+            "the console's policy lets no script but its own run"
+        );
         let to = console.text("conversation-to").await?;
         ensure!(
             to.contains(SHARP_NAME),
