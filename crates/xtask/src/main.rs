@@ -1,11 +1,14 @@
 //! Palaver's project commands, run with `cargo xtask <command>` from anywhere in the
 //! repository (the alias lives in `.cargo/config.toml`):
 //!
-//! - `demo`: install the missing tools, build the widget, run the server with its demo page.
+//! - `demo`: install the missing tools, build the widget and the agent console, run the server
+//!   with its demo page.
 //! - `test`: the same tools plus Chromium, then formatting, lints and every test; what CI runs.
-//! - `build-widget`: install the missing tools and build the widget into `dist/`.
-//! - `size`: build the widget, then report the size of each file a browser downloads, raw,
-//!   gzipped and brotli-compressed.
+//! - `build`: install the missing tools, build the widget into `dist/` and the console into
+//!   `crates/console/dist/`.
+//! - `build-widget`: the same for the widget alone.
+//! - `size`: build both, then report the size of each file a browser downloads, raw, gzipped
+//!   and brotli-compressed: the widget's and, apart, the console's.
 //!
 //! Tools come only from crates.io, rustup and Debian packages, at pinned versions, and a
 //! tool that is already there at the right version is left alone.
@@ -21,26 +24,35 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::size::{Sizes, WIDGET_FILES};
+use crate::size::{Sizes, WIDGET_FILES, console_files};
 
 mod size;
 
 /// Trunk 0.22 needs a newer rustc than the workspace's.
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The two apps Trunk builds to WebAssembly; neither builds for the host.
+const WIDGET: &str = "palaver-widget";
+const CONSOLE: &str = "palaver-console";
+/// Where the console's crate lives, from the repository root; Trunk builds it there.
+const CONSOLE_DIR: &str = "crates/console";
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  demo          install what is missing, build the widget, run the server with its demo page
+  demo          install what is missing, build the widget and the console, run the server
+                with its demo page
   test          install what is missing (Chromium included), then fmt, clippy and every test
-  build-widget  install what is missing and build the widget into dist/
-  size          build the widget, then print each file's bytes: raw, gzip -9 and brotli -q 11";
+  build         install what is missing, build the widget into dist/ and the agent console
+                into crates/console/dist/
+  build-widget  install what is missing and build the widget alone into dist/
+  size          build both, then print each file's bytes: raw, gzip -9 and brotli -q 11";
 
 fn main() -> ExitCode {
     let run = match env::args().nth(1).as_deref() {
         Some("demo") => Xtask::demo,
         Some("test") => Xtask::test,
+        Some("build") => Xtask::build,
         Some("build-widget") => Xtask::build_widget,
         Some("size") => Xtask::size,
         _ => {
@@ -140,7 +152,7 @@ impl Xtask {
     }
 
     fn demo(&mut self) -> Result<()> {
-        self.build_widget()?;
+        self.build()?;
         self.step("run the server with the demo page (Ctrl-C stops it)", |x| {
             x.run(
                 x.cargo()
@@ -152,52 +164,73 @@ impl Xtask {
 
     fn test(&mut self) -> Result<()> {
         self.step("install Chromium and chromedriver", Self::install_chromium)?;
-        self.build_widget()?;
+        self.build()?;
         self.step("cargo fmt --check", |x| {
             x.run(x.cargo().args(["fmt", "--all", "--", "--check"]))
         })?;
         self.step("clippy (server and tools)", |x| {
             x.run(
                 x.cargo()
-                    .args([
-                        "clippy",
-                        "--workspace",
-                        "--exclude",
-                        "palaver-widget",
-                        "--all-targets",
-                    ])
+                    .args(["clippy", "--workspace", "--all-targets"])
+                    .args(["--exclude", WIDGET, "--exclude", CONSOLE])
                     .args(["--", "-D", "warnings"]),
             )
         })?;
-        self.step("clippy (widget)", |x| {
-            x.run(
-                x.cargo()
-                    .args([
-                        "clippy",
-                        "-p",
-                        "palaver-widget",
-                        "--target",
-                        WASM_TARGET,
-                        "--all-targets",
-                    ])
-                    .args(["--", "-D", "warnings"]),
-            )
-        })?;
-        let dist = self.root.join("dist");
+        for (name, package) in [("clippy (widget)", WIDGET), ("clippy (console)", CONSOLE)] {
+            self.step(name, |x| {
+                x.run(
+                    x.cargo()
+                        .args(["clippy", "-p", package, "--target", WASM_TARGET])
+                        .args(["--all-targets", "--", "-D", "warnings"]),
+                )
+            })?;
+        }
+        let widget_dist = self.root.join("dist");
+        let console_dist = self.root.join(CONSOLE_DIR).join("dist");
         self.step(
             "tests (server and tools, browser end-to-end included)",
             |x| {
                 let mut tests = x.cargo();
                 tests
-                    .args(["test", "--workspace", "--exclude", "palaver-widget"])
-                    .env("PALAVER_WIDGET_DIR", &dist);
+                    .args([
+                        "test",
+                        "--workspace",
+                        "--exclude",
+                        WIDGET,
+                        "--exclude",
+                        CONSOLE,
+                    ])
+                    .env("PALAVER_WIDGET_DIR", &widget_dist)
+                    .env("PALAVER_CONSOLE_DIR", &console_dist);
                 x.run_tests(&mut tests)
             },
         )?;
         self.step("widget tests (headless Chromium)", |x| {
             let mut tests = x.cargo();
-            tests.args(["test", "-p", "palaver-widget", "--target", WASM_TARGET]);
+            tests.args(["test", "-p", WIDGET, "--target", WASM_TARGET]);
             x.run_tests(&mut tests)
+        })?;
+        self.step("console tests (headless Chromium)", |x| {
+            let mut tests = x.cargo();
+            // The runner gives the whole suite 20 s by default; the console's finishes in a
+            // few, but a busy machine must not turn slowness into a failure.
+            tests
+                .args(["test", "-p", CONSOLE, "--target", WASM_TARGET])
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+            x.run_tests(&mut tests)
+        })?;
+        Ok(())
+    }
+
+    /// Builds the widget, then the console.
+    fn build(&mut self) -> Result<()> {
+        self.build_widget()?;
+        self.step("build the console into crates/console/dist/", |x| {
+            x.run(
+                x.command("trunk")
+                    .current_dir(x.root.join(CONSOLE_DIR))
+                    .args(["build", "--release", "--offline"]),
+            )
         })?;
         Ok(())
     }
@@ -213,21 +246,31 @@ impl Xtask {
     }
 
     fn size(&mut self) -> Result<()> {
-        self.build_widget()?;
+        self.build()?;
         let dist = self.root.join("dist");
-        let files = WIDGET_FILES
+        let widget = WIDGET_FILES
             .iter()
-            .map(|&(part, file)| {
-                let path = dist.join(file);
-                let bytes =
-                    fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-                let sizes =
-                    Sizes::measure(&bytes).with_context(|| format!("compressing {file}"))?;
+            .map(|&(part, file)| Ok((part, file.to_owned(), measure(&dist.join(file))?)))
+            .collect::<Result<Vec<_>>>()?;
+        let dist = self.root.join(CONSOLE_DIR).join("dist");
+        let console = console_files(&dist)?
+            .into_iter()
+            .map(|(part, file)| {
+                let sizes = measure(&dist.join(&file))?;
                 Ok((part, file, sizes))
             })
             .collect::<Result<Vec<_>>>()?;
-        println!("\nThe widget's files in bytes (gzip -9, brotli -q 11):\n");
-        print!("{}", size::table(&files));
+        for (what, files) in [
+            ("The widget's files", widget),
+            ("The agent console's files", console),
+        ] {
+            let files: Vec<_> = files
+                .iter()
+                .map(|(part, file, sizes)| (*part, file.as_str(), *sizes))
+                .collect();
+            println!("\n{what} in bytes (gzip -9, brotli -q 11):\n");
+            print!("{}", size::table(&files));
+        }
         Ok(())
     }
 
@@ -297,8 +340,8 @@ impl Xtask {
         )
     }
 
-    /// The wasm-bindgen version in Cargo.lock, checked against the pin in Trunk.toml (an
-    /// offline Trunk build fails on a mismatch, with a less helpful message).
+    /// The wasm-bindgen version in Cargo.lock, checked against the pins in both Trunk.toml
+    /// files (an offline Trunk build fails on a mismatch, with a less helpful message).
     fn locked_wasm_bindgen(&self) -> Result<String> {
         let lock = self.root.join("Cargo.lock");
         if !lock.exists() {
@@ -323,13 +366,15 @@ impl Xtask {
             })
             .context("Cargo.lock has no wasm-bindgen package")?
             .to_owned();
-        let trunk =
-            fs::read_to_string(self.root.join("Trunk.toml")).context("reading Trunk.toml")?;
-        ensure!(
-            trunk.contains(&format!("wasm_bindgen = \"{version}\"")),
-            "Cargo.lock has wasm-bindgen {version}, but Trunk.toml's [tools] wasm_bindgen differs; \
-             make them equal"
-        );
+        for trunk in ["Trunk.toml", "crates/console/Trunk.toml"] {
+            let pins = fs::read_to_string(self.root.join(trunk))
+                .with_context(|| format!("reading {trunk}"))?;
+            ensure!(
+                pins.contains(&format!("wasm_bindgen = \"{version}\"")),
+                "Cargo.lock has wasm-bindgen {version}, but {trunk}'s [tools] wasm_bindgen \
+                 differs; make them equal"
+            );
+        }
         Ok(version)
     }
 
@@ -386,6 +431,12 @@ impl Xtask {
         String::from_utf8(output.stdout)
             .with_context(|| format!("reading the output of {}", show(command)))
     }
+}
+
+/// One built file's sizes.
+fn measure(path: &Path) -> Result<Sizes> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Sizes::measure(&bytes).with_context(|| format!("compressing {}", path.display()))
 }
 
 /// A command as a shell line, for messages.

@@ -1,11 +1,13 @@
-//! `cargo xtask size`: what the built widget weighs, file by file, as it leaves `dist/` and
-//! as a server would send it compressed (gzip at level 9, brotli at quality 11, each the
-//! format's best).
+//! `cargo xtask size`: what the built widget and the built agent console weigh, file by file,
+//! as they leave their `dist/` and as a server would send them compressed (gzip at level 9,
+//! brotli at quality 11, each the format's best).
 
 use std::fmt::Write as _;
+use std::fs;
 use std::io::Write as _;
 use std::iter::Sum;
 use std::ops::Add;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use flate2::Compression;
@@ -18,6 +20,38 @@ pub const WIDGET_FILES: [(&str, &str); 4] = [
     ("JS glue", "palaver-widget.js"),
     ("CSS", "widget.css"),
 ];
+
+/// What each kind of file the console's `dist/` holds is, in the order a browser needs
+/// them. Trunk puts a hash in every name but `index.html`, so files are told by their ending.
+const CONSOLE_KINDS: [(&str, &str); 4] = [
+    ("page", "index.html"),
+    ("wasm", "_bg.wasm"),
+    ("JS glue", ".js"),
+    ("CSS", ".css"),
+];
+
+/// The console's files in `dist`, each with what it is, in the order a browser needs them.
+pub fn console_files(dist: &Path) -> Result<Vec<(&'static str, String)>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dist).with_context(|| format!("listing {}", dist.display()))? {
+        let name = entry
+            .with_context(|| format!("listing {}", dist.display()))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(order) = CONSOLE_KINDS
+            .iter()
+            .position(|(_, ending)| name.ends_with(ending))
+        {
+            files.push((order, name));
+        }
+    }
+    files.sort();
+    Ok(files
+        .into_iter()
+        .map(|(order, name)| (CONSOLE_KINDS[order].0, name))
+        .collect())
+}
 
 /// Brotli's window: 4 MiB, its library default, far more than any widget file.
 const BROTLI_WINDOW_BITS: i32 = 22;
@@ -115,7 +149,35 @@ pub fn table(files: &[(&str, &str, Sizes)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Sizes, table};
+    use std::fs;
+
+    use super::{Sizes, console_files, table};
+
+    #[test]
+    fn the_consoles_files_are_told_by_their_ending_and_listed_in_loading_order() {
+        let dist = std::env::temp_dir().join(format!("xtask-console-{}", std::process::id()));
+        fs::create_dir_all(&dist).expect("a temporary dist");
+        for file in [
+            "console-1a2b.css",
+            "palaver-console-3c4d.js",
+            "palaver-console-3c4d_bg.wasm",
+            "index.html",
+            "notes.txt",
+        ] {
+            fs::write(dist.join(file), "x").expect("a file");
+        }
+        let files = console_files(&dist).expect("listed");
+        fs::remove_dir_all(&dist).expect("cleaned up");
+        assert_eq!(
+            files,
+            [
+                ("page", "index.html".to_owned()),
+                ("wasm", "palaver-console-3c4d_bg.wasm".to_owned()),
+                ("JS glue", "palaver-console-3c4d.js".to_owned()),
+                ("CSS", "console-1a2b.css".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn the_table_aligns_its_columns_and_sums_every_file() {

@@ -2,11 +2,13 @@
 //! the console's own scripts run: whatever a visitor typed that slipped past every other
 //! guard still could not run as script in front of an agent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use axum::{
     Router,
     http::{HeaderValue, header},
+    middleware::map_response,
+    response::Response,
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use sha2::{Digest, Sha256};
@@ -21,26 +23,34 @@ use crate::startup::AppState;
 /// index.html, so a reload of a deep link still opens the console.
 pub fn router(dir: &Path) -> Router<AppState> {
     let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-    // index.html is read once, at start, for the hashes of Trunk's inline start-up script.
-    let index = std::fs::read_to_string(dir.join("index.html")).unwrap_or_default();
-    let policy = HeaderValue::from_str(&policy(&index)).unwrap_or_else(|error| {
-        tracing::error!(%error, "the console's security policy is not a header value");
-        HeaderValue::from_static("default-src 'none'")
-    });
+    let index = dir.join("index.html");
     Router::new()
         .nest_service("/console", files)
+        .layer(map_response(move |response| {
+            with_policy(index.clone(), response)
+        }))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            policy,
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+}
+
+/// Adds the policy for the console as built now: index.html is read on each response, so a
+/// console rebuilt under a running server gets the hash of its new start-up script.
+async fn with_policy(index: PathBuf, mut response: Response) -> Response {
+    let page = tokio::fs::read_to_string(&index).await.unwrap_or_default();
+    let policy = HeaderValue::from_str(&policy(&page)).unwrap_or_else(|error| {
+        tracing::error!(%error, "the console's security policy is not a header value");
+        HeaderValue::from_static("default-src 'none'")
+    });
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy);
+    response
 }
 
 /// Scripts from the console's origin and the inline scripts of `index` by hash, WebAssembly
