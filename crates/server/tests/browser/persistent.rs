@@ -123,6 +123,12 @@ async fn waiting_then_return_then_an_agents_end_and_a_fresh_start_without_the_ol
                 (VISITOR, SENT, "First question"),
                 (SYSTEM, SENT, "demo joined the chat."),
                 (AGENT, SENT, "Answered"),
+                (
+                    SYSTEM,
+                    SENT,
+                    "demo put the conversation on hold. Write here whenever you like, and \
+                     we'll pick it up.",
+                ),
                 (VISITOR, SENT, "One more thing"),
                 (SYSTEM, SENT, "demo joined the chat."),
             ])
