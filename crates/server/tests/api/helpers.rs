@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use palaver_protocol::{
-    AgentStatus, AgentToken, Identified, SessionCreated,
+    AgentStatus, AgentToken, Identified, SessionCreated, SessionState,
     frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
 };
 use palaver_server::{
@@ -546,6 +546,14 @@ impl Socket {
                 return event;
             }
         }
+    }
+
+    /// Skips frames until a `session` frame that puts the session in `state`.
+    pub async fn until_session_state(&mut self, state: SessionState) {
+        self.until_visitor_event(
+            |event| matches!(event, VisitorEvent::Session { session } if session.state == state),
+        )
+        .await;
     }
 
     pub async fn until_agent_event(&mut self, wanted: impl Fn(&AgentEvent) -> bool) -> AgentEvent {

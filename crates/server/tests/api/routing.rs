@@ -63,12 +63,7 @@ async fn an_agent_is_offered_nothing_until_they_say_they_are_available() {
     console
         .send(&AgentFrame::Presence { available: true })
         .await;
-    visitor
-        .until_visitor_event(|event| {
-            matches!(event, VisitorEvent::Session { session }
-                if session.state == SessionState::Active)
-        })
-        .await;
+    visitor.until_session_state(SessionState::Active).await;
     assert_eq!(app.holder(waiting.session.id).await.as_deref(), Some("ada"));
 
     console
@@ -133,12 +128,7 @@ async fn an_agent_at_capacity_is_offered_no_more_and_an_end_frees_a_place() {
         json!({}),
     )
     .await;
-    visitor
-        .until_visitor_event(|event| {
-            matches!(event, VisitorEvent::Session { session }
-                if session.state == SessionState::Active)
-        })
-        .await;
+    visitor.until_session_state(SessionState::Active).await;
     assert_eq!(app.holder(second.session.id).await.as_deref(), Some("ada"));
 }
 

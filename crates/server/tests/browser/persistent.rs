@@ -29,17 +29,6 @@ async fn conversations(app: &TestApp, agent: &str) -> Vec<AgentSession> {
         .collect()
 }
 
-/// Whether the widget has an element with this `data-testid` at all.
-async fn has(widget: &Widget<'_>, testid: &str) -> Result<bool> {
-    let found = widget
-        .query(
-            "return !!root.querySelector(`[data-testid=${arguments[0]}]`);",
-            testid,
-        )
-        .await?;
-    Ok(found == json!(true))
-}
-
 #[tokio::test]
 async fn a_signed_in_visitor_finds_the_same_conversation_on_another_device_and_cannot_end_it() {
     let app = TestApp::spawn().await;
@@ -48,8 +37,8 @@ async fn a_signed_in_visitor_finds_the_same_conversation_on_another_device_and_c
     app.browse_two(async |laptop, phone| {
         let on_laptop = Widget::visit(laptop, &app.signed_in_page(&token)).await?;
         on_laptop.find("composer-input").await?;
-        ensure!(!has(&on_laptop, "end-chat").await?, "no end button");
-        ensure!(!has(&on_laptop, "queue-status").await?, "no queue position");
+        ensure!(!on_laptop.has("end-chat").await?, "no end button");
+        ensure!(!on_laptop.has("queue-status").await?, "no queue position");
         on_laptop.say("Hello from the laptop").await?;
         on_laptop
             .wait_messages(&[(VISITOR, SENT, "Hello from the laptop")])
@@ -209,7 +198,7 @@ async fn each_refused_identity_token_is_explained_in_the_widget_and_nothing_is_w
             })
             .await?;
             ensure!(
-                !has(&widget, "composer-input").await?,
+                !widget.has("composer-input").await?,
                 "no chat without an identity: {shown}"
             );
         }
