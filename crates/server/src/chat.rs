@@ -91,7 +91,6 @@ pub async fn start_session(
         session: view(state, &record).await?,
         to: contact,
     }));
-    Queue::load(state).await?.publish(state);
     routing::offer(state).await;
     // Routing may have given it to an agent already.
     let record = state.store.session(record.id).await?.unwrap_or(record);
