@@ -39,9 +39,18 @@ pub fn router(dir: &Path) -> Router<AppState> {
         ))
 }
 
-/// Adds the policy for the console as built now: index.html is read on each response, so a
-/// console rebuilt under a running server gets the hash of its new start-up script.
+/// Adds the policy to the console's page as built now: index.html is read each time the page
+/// is sent, so a console rebuilt under a running server gets the hash of its new start-up
+/// script. The page's scripts, styles and wasm need no policy of their own.
 async fn with_policy(index: PathBuf, mut response: Response) -> Response {
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if !is_page {
+        return response;
+    }
     let page = tokio::fs::read_to_string(&index).await.unwrap_or_default();
     let policy = HeaderValue::from_str(&policy(&page)).unwrap_or_else(|error| {
         tracing::error!(%error, "the console's security policy is not a header value");
