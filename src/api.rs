@@ -4,8 +4,8 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use palaver_protocol::{
-    ChannelInfo, ErrorBody, Identified, Identify, Message, MessagePage, SendMessage, Session,
-    SessionCreated, SetRegarding, StartSession,
+    ChannelInfo, ErrorBody, ErrorCode, Identified, Identify, Message, MessagePage, SendMessage,
+    Session, SessionCreated, SetRegarding, StartSession,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -27,9 +27,9 @@ impl ApiFailure {
     }
 
     /// The server's error code (`identity_expired`, `no_conversation`…), when it refused.
-    pub fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            Self::Refused { body, .. } => Some(&body.error),
+            Self::Refused { body, .. } => Some(body.error),
             Self::Unreachable => None,
         }
     }
@@ -146,7 +146,8 @@ async fn call<T: DeserializeOwned>(
 async fn refused(response: Response) -> ApiFailure {
     let status = response.status();
     let body = response.json().await.unwrap_or_else(|_| ErrorBody {
-        error: "unexpected".into(),
+        // Not one of the server's own answers (a proxy's page, say): only its status is known.
+        error: ErrorCode::Unknown,
         message: format!("The chat service answered {status}."),
         fields: Default::default(),
         end_reason: None,

@@ -20,8 +20,8 @@ use futures::{
 use gloo_net::websocket::{Message as WsMessage, futures::WebSocket};
 use leptos::{prelude::*, task::spawn_local};
 use palaver_protocol::{
-    ChannelInfo, ChannelMode, EndReason, Message, QueueStatus, SendMessage, Sender, Session,
-    SessionState,
+    ChannelInfo, ChannelMode, EndReason, ErrorCode, Message, QueueStatus, SendMessage, Sender,
+    Session, SessionState,
     frames::{VisitorEvent, VisitorFrame},
 };
 use uuid::Uuid;
@@ -36,7 +36,8 @@ use crate::{
 
 mod persistent;
 
-/// Messages per history page.
+/// Messages per history page: a screenful or two, well under the server's
+/// [`palaver_protocol::limits::PAGE_MAX`].
 const PAGE: u32 = 30;
 /// The longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -665,7 +666,7 @@ impl ChatConnection {
                     Ok(_) => {}
                     // A persistent visitor without an open conversation: it goes with the
                     // next one (see `persistent::show_conversation`).
-                    Err(failure) if failure.code() == Some("no_conversation") => {}
+                    Err(failure) if failure.code() == Some(ErrorCode::NoConversation) => {}
                     Err(failure) => {
                         leptos::logging::warn!("palaver: Regarding was not saved: {failure:?}")
                     }
@@ -805,7 +806,7 @@ impl ChatConnection {
                     return Outcome::IdentityExpired(token);
                 }
                 Err(ApiFailure::Refused { body, .. })
-                    if persistent && body.error == "no_conversation" =>
+                    if persistent && body.error == ErrorCode::NoConversation =>
                 {
                     // Closed since the sign-in: nothing to load until the next message.
                     self.conversation_gone(None);
@@ -885,12 +886,12 @@ impl ChatConnection {
                     }
                 }
                 VisitorEvent::Error { error } => {
-                    return match (error.error.as_str(), error.end_reason) {
-                        ("identity_expired" | "unauthorized", _) if persistent => {
+                    return match (error.error, error.end_reason) {
+                        (ErrorCode::IdentityExpired | ErrorCode::Unauthorized, _) if persistent => {
                             Outcome::IdentityExpired(token)
                         }
-                        ("session_ended", Some(reason)) => Outcome::Over(reason),
-                        ("unauthorized", _) => Outcome::Lost,
+                        (ErrorCode::SessionEnded, Some(reason)) => Outcome::Over(reason),
+                        (ErrorCode::Unauthorized, _) => Outcome::Lost,
                         _ => Outcome::Dropped { was_online },
                     };
                 }

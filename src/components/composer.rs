@@ -2,6 +2,7 @@
 //! told while the visitor types.
 
 use leptos::{ev, prelude::*};
+use palaver_protocol::limits::MESSAGE_MAX_CHARS;
 
 use crate::{connection::ChatConnection, i18n::Texts};
 
@@ -55,7 +56,7 @@ pub fn Composer() -> impl IntoView {
                 data-testid="composer-input"
                 data-focus-first
                 rows="1"
-                maxlength="4000"
+                maxlength=MESSAGE_MAX_CHARS
                 aria-label=texts.message_placeholder
                 placeholder=texts.message_placeholder
                 prop:value=move || text.get()

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use leptos::{prelude::*, task::spawn_local};
-use palaver_protocol::{EndReason, ErrorBody, Identified, Session, SessionState};
+use palaver_protocol::{EndReason, ErrorBody, ErrorCode, Identified, Session, SessionState};
 use uuid::Uuid;
 
 use super::{ChatConnection, LinkState, Outgoing, Phase, backoff};
@@ -308,7 +308,7 @@ impl ChatConnection {
         self.inner
             .update_value(|inner| inner.identity.pending = None);
         let in_chat = self.phase.get_untracked() == Phase::Chat;
-        if body.error == "identity_expired" {
+        if body.error == ErrorCode::IdentityExpired {
             if in_chat {
                 // A stale token in place of a fresh one: the bearer token works until the
                 // server says otherwise, and the next need asks again.
@@ -398,7 +398,7 @@ impl ChatConnection {
             ApiFailure::Refused { status: 401, .. } => {
                 self.token_expired(token);
             }
-            ApiFailure::Refused { body, .. } if body.error == "no_conversation" => {
+            ApiFailure::Refused { body, .. } if body.error == ErrorCode::NoConversation => {
                 self.conversation_gone(None)
             }
             _ => {}
@@ -1019,7 +1019,7 @@ mod tests {
     #[wasm_bindgen_test]
     fn a_refused_claim_reads_as_the_servers_sentence_then_what_is_wrong_with_each_claim() {
         let body = ErrorBody {
-            error: "validation".into(),
+            error: ErrorCode::Validation,
             message: "Some of the identity token's claims cannot be used.".into(),
             fields: [(
                 "email".to_owned(),
