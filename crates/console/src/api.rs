@@ -5,7 +5,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use palaver_protocol::{
-    AgentLogin, AgentSession, AgentStatus, AgentToken, ChannelInfo, ErrorBody, Message,
+    AgentLogin, AgentSession, AgentStatus, AgentToken, ChannelInfo, ErrorBody, ErrorCode, Message,
     MessagePage, SendMessage, SetRegarding,
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -204,8 +204,10 @@ impl Api {
             return Ok(response);
         }
         let status = response.status();
+        // A body that is not the server's (a proxy's page, a crash) has no code this build
+        // knows: the status and the sentence still say what happened.
         let body = response.json().await.unwrap_or_else(|_| ErrorBody {
-            error: "unexpected".into(),
+            error: ErrorCode::Unknown,
             message: format!("The server answered {status}."),
             fields: Default::default(),
             end_reason: None,

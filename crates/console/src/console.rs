@@ -13,6 +13,7 @@ use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
 use palaver_protocol::{
     AgentSession, AgentStatus, ChannelInfo, Message, SendMessage, Sender, frames::AgentFrame,
+    limits::PAGE_MAX,
 };
 use uuid::Uuid;
 
@@ -34,7 +35,7 @@ mod stream;
 pub use stream::Link;
 
 /// Messages per page of a conversation: the most the server gives at once.
-const PAGE: u32 = 200;
+const PAGE: u32 = PAGE_MAX;
 /// How long "is typing" stays without a fresh typing event from the visitor.
 const VISITOR_TYPING_FOR: Duration = Duration::from_secs(6);
 /// How often, at most, the agent's "still typing" goes out, and how long after the last

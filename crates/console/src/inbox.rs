@@ -2,11 +2,11 @@
 //! send to the server, the same filters applied to a session that changes live, and where a
 //! changed session goes in the list.
 
-use palaver_protocol::{AgentSession, ChannelMode, SessionState};
+use palaver_protocol::{AgentSession, ChannelMode, SessionState, limits::PAGE_MAX};
 use uuid::Uuid;
 
 /// Sessions per inbox load: the most the server gives at once.
-pub const LIMIT: u32 = 200;
+pub const LIMIT: u32 = PAGE_MAX;
 
 /// Whose sessions the inbox shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

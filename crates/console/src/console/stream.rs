@@ -8,7 +8,10 @@ use std::fmt;
 use futures::{SinkExt, StreamExt, channel::mpsc::unbounded, future::select};
 use gloo_net::websocket::{Message as WsMessage, futures::WebSocket};
 use leptos::prelude::*;
-use palaver_protocol::frames::{AgentEvent, AgentFrame};
+use palaver_protocol::{
+    ErrorCode,
+    frames::{AgentEvent, AgentFrame},
+};
 
 use super::Console;
 use crate::auth::backoff;
@@ -142,7 +145,7 @@ impl Console {
                 AgentEvent::Message { message } => self.on_message(message),
                 AgentEvent::Typing { session_id, typing } => self.on_typing(session_id, typing),
                 AgentEvent::Agent { agent } => self.on_agent(agent),
-                AgentEvent::Error { error } if error.error == "unauthorized" => {
+                AgentEvent::Error { error } if error.error == ErrorCode::Unauthorized => {
                     return Ended::Unauthorized;
                 }
                 AgentEvent::Error { error } => {
