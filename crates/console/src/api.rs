@@ -1,44 +1,31 @@
 //! The agent API, as the console calls it: `/api/v1/agent/…` on the console's own origin,
-//! with the agent's bearer token. Every call answers with the server's typed body or an
-//! [`ApiFailure`] that says whether the server refused (with its error body) or could not be
-//! reached.
+//! with the agent's bearer token. Every call answers with the server's typed body or a
+//! [`palaver_client::ApiFailure`] that says whether the server refused (with its error code)
+//! or could not be reached; sending and reading are the client crate's [`fetch`] helpers.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Request, RequestBuilder};
+pub use palaver_client::ApiFailure;
+use palaver_client::fetch::{self, bearer, json};
 use palaver_protocol::{
-    AgentLogin, AgentSession, AgentStatus, AgentToken, ChannelInfo, ErrorBody, ErrorCode, Message,
-    MessagePage, SendMessage, SetRegarding,
+    AgentLogin, AgentSession, AgentStatus, AgentToken, ChannelInfo, Message, MessagePage,
+    SendMessage, SetRegarding,
 };
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-/// Why a call failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ApiFailure {
-    /// The server answered with an error status and body.
-    Refused { status: u16, body: ErrorBody },
-    /// The server could not be reached (offline, down, restarting).
-    Unreachable,
+/// The console's sentence for a server it cannot reach.
+const UNREACHABLE: &str = "The server cannot be reached. Check the connection and try again.";
+
+/// A failed call in words for the agent.
+pub trait Words {
+    /// The server's own sentence when it refused, or its message for `field` when it gave
+    /// one; the console's own when it could not be reached.
+    fn words(&self, field: &str) -> String;
 }
 
-impl ApiFailure {
-    /// Whether the token is missing, expired or signed out.
-    pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Refused { status: 401, .. })
-    }
-
-    /// What went wrong, in words for the agent: the server's own sentence when it refused,
-    /// or its message for `field` when it gave one.
-    pub fn describe(&self, field: &str) -> String {
-        match self {
-            Self::Refused { body, .. } => body
-                .fields
-                .get(field)
-                .cloned()
-                .unwrap_or_else(|| body.message.clone()),
-            Self::Unreachable => {
-                "The server cannot be reached. Check the connection and try again.".to_owned()
-            }
-        }
+impl Words for ApiFailure {
+    fn words(&self, field: &str) -> String {
+        self.describe(field, UNREACHABLE)
     }
 }
 
@@ -80,44 +67,29 @@ impl Api {
     /// The agent event stream's address: the server's, or the page's own host, with `ws:` or
     /// `wss:` matching the page.
     pub fn events_url(&self) -> String {
-        if let Some(rest) = self.server.strip_prefix("https://") {
-            return format!("wss://{rest}/api/v1/agent/events");
-        }
-        if let Some(rest) = self.server.strip_prefix("http://") {
-            return format!("ws://{rest}/api/v1/agent/events");
-        }
-        let location = leptos::prelude::window().location();
-        let scheme = match location.protocol().as_deref() {
-            Ok("https:") => "wss",
-            _ => "ws",
-        };
-        let host = location.host().unwrap_or_default();
-        format!("{scheme}://{host}/api/v1/agent/events")
+        fetch::socket_url(&self.server, "/api/v1/agent/events")
     }
 
     pub async fn login(&self, login: &AgentLogin) -> Result<AgentToken, ApiFailure> {
-        self.call(Request::post(&self.url("/login")), Some(login))
+        self.call(Request::post(&self.url("/login")), json(login))
             .await
     }
 
     pub async fn logout(&self) -> Result<(), ApiFailure> {
-        self.send(Request::post(&self.url("/logout")), None::<&()>)
-            .await
-            .map(drop)
+        let request = self.authorized(Request::post(&self.url("/logout")));
+        fetch::send(request, None).await.map(drop)
     }
 
     pub async fn me(&self) -> Result<AgentStatus, ApiFailure> {
-        self.call(Request::get(&self.url("/me")), None::<&()>).await
+        self.call(Request::get(&self.url("/me")), None).await
     }
 
     pub async fn agents(&self) -> Result<Vec<AgentStatus>, ApiFailure> {
-        self.call(Request::get(&self.url("/agents")), None::<&()>)
-            .await
+        self.call(Request::get(&self.url("/agents")), None).await
     }
 
     pub async fn channels(&self) -> Result<Vec<ChannelInfo>, ApiFailure> {
-        self.call(Request::get(&self.url("/channels")), None::<&()>)
-            .await
+        self.call(Request::get(&self.url("/channels")), None).await
     }
 
     /// The inbox; `query` comes from [`crate::inbox::Filters::query`].
@@ -126,12 +98,12 @@ impl Api {
         query: &[(&str, String)],
     ) -> Result<Vec<AgentSession>, ApiFailure> {
         let request = Request::get(&self.url("/sessions")).query(query.iter().cloned());
-        self.call(request, None::<&()>).await
+        self.call(request, None).await
     }
 
     pub async fn session(&self, id: Uuid) -> Result<AgentSession, ApiFailure> {
         let url = self.url(&format!("/sessions/{id}"));
-        self.call(Request::get(&url), None::<&()>).await
+        self.call(Request::get(&url), None).await
     }
 
     /// A page of a session's messages; `query` is `limit`, with `before` or `after`.
@@ -141,19 +113,19 @@ impl Api {
         query: &[(&str, String)],
     ) -> Result<MessagePage, ApiFailure> {
         let url = self.url(&format!("/sessions/{id}/messages"));
-        self.call(Request::get(&url).query(query.iter().cloned()), None::<&()>)
+        self.call(Request::get(&url).query(query.iter().cloned()), None)
             .await
     }
 
     pub async fn reply(&self, id: Uuid, message: &SendMessage) -> Result<Message, ApiFailure> {
         let url = self.url(&format!("/sessions/{id}/messages"));
-        self.call(Request::post(&url), Some(message)).await
+        self.call(Request::post(&url), json(message)).await
     }
 
     /// `join`, `wait` or `end`: an action on a session that answers with the session.
     pub async fn act(&self, id: Uuid, action: Action) -> Result<AgentSession, ApiFailure> {
         let url = self.url(&format!("/sessions/{id}/{}", action.path()));
-        self.call(Request::post(&url), None::<&()>).await
+        self.call(Request::post(&url), None).await
     }
 
     pub async fn set_regarding(
@@ -162,57 +134,30 @@ impl Api {
         regarding: Option<String>,
     ) -> Result<AgentSession, ApiFailure> {
         let url = self.url(&format!("/sessions/{id}/regarding"));
-        self.call(Request::put(&url), Some(&SetRegarding { regarding }))
+        self.call(Request::put(&url), json(&SetRegarding { regarding }))
             .await
     }
 
     /// Chat History: every session of a contact, newest first.
     pub async fn contact_sessions(&self, contact: Uuid) -> Result<Vec<AgentSession>, ApiFailure> {
         let url = self.url(&format!("/contacts/{contact}/sessions"));
-        self.call(Request::get(&url), None::<&()>).await
+        self.call(Request::get(&url), None).await
     }
 
+    /// Sends `request` with `body`, with the token when there is one.
     async fn call<T: DeserializeOwned>(
         &self,
         request: RequestBuilder,
-        body: Option<&impl Serialize>,
+        body: Option<String>,
     ) -> Result<T, ApiFailure> {
-        let response = self.send(request, body).await?;
-        response.json().await.map_err(|_| ApiFailure::Unreachable)
+        fetch::call(self.authorized(request), body).await
     }
 
-    /// Sends the request; any status outside 2xx becomes [`ApiFailure::Refused`].
-    async fn send(
-        &self,
-        request: RequestBuilder,
-        body: Option<&impl Serialize>,
-    ) -> Result<Response, ApiFailure> {
-        let request = match &self.token {
-            Some(token) => request.header("Authorization", &format!("Bearer {token}")),
+    fn authorized(&self, request: RequestBuilder) -> RequestBuilder {
+        match &self.token {
+            Some(token) => bearer(request, token),
             None => request,
-        };
-        let request = match body {
-            Some(body) => request.json(body),
-            None => request.build(),
-        };
-        let response = request
-            .map_err(|_| ApiFailure::Unreachable)?
-            .send()
-            .await
-            .map_err(|_| ApiFailure::Unreachable)?;
-        if response.ok() {
-            return Ok(response);
         }
-        let status = response.status();
-        // A body that is not the server's (a proxy's page, a crash) has no code this build
-        // knows: the status and the sentence still say what happened.
-        let body = response.json().await.unwrap_or_else(|_| ErrorBody {
-            error: ErrorCode::Unknown,
-            message: format!("The server answered {status}."),
-            fields: Default::default(),
-            end_reason: None,
-        });
-        Err(ApiFailure::Refused { status, body })
     }
 }
 

@@ -4,22 +4,18 @@
 //! leaving everything else the agent had (the open conversation, their drafts) in place for
 //! when they sign in again.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
+use palaver_client::fetch::retry_unreachable;
 use palaver_protocol::{AgentLogin, AgentStatus, AgentToken};
 
 use crate::{
-    api::{Api, ApiFailure},
+    api::{Api, ApiFailure, Words},
     storage,
     tasks::Tasks,
     time,
 };
 
 const SIGN_IN: &str = "sign-in";
-
-/// The longest wait between attempts to reach the server while checking a stored sign-in.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Where the console stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,26 +90,14 @@ impl Auth {
     /// reached.
     async fn check(self, token: AgentToken) {
         let api = self.api().with_token(&token.token);
-        let mut attempt = 0;
-        loop {
-            match api.me().await {
-                Ok(status) => {
-                    self.unreachable.set(false);
-                    self.phase.set(Phase::SignedIn(SignedIn { token, status }));
-                    return;
-                }
-                Err(ApiFailure::Unreachable) => {
-                    self.unreachable.set(true);
-                    gloo_timers::future::sleep(backoff(attempt)).await;
-                    attempt += 1;
-                }
-                Err(_) => {
-                    self.unreachable.set(false);
-                    storage::delete(SIGN_IN);
-                    self.expired.set(true);
-                    self.phase.set(Phase::SignedOut);
-                    return;
-                }
+        let answer = retry_unreachable(|| api.me(), || self.unreachable.set(true)).await;
+        self.unreachable.set(false);
+        match answer {
+            Ok(status) => self.phase.set(Phase::SignedIn(SignedIn { token, status })),
+            Err(_) => {
+                storage::delete(SIGN_IN);
+                self.expired.set(true);
+                self.phase.set(Phase::SignedOut);
             }
         }
     }
@@ -142,7 +126,7 @@ impl Auth {
                     auth.last_name.set(signed_in.token.agent.name.clone());
                     auth.phase.set(Phase::SignedIn(signed_in));
                 }
-                Err(failure) => auth.error.set(Some(failure.describe("name"))),
+                Err(failure) => auth.error.set(Some(failure.words("name"))),
             }
         });
     }
@@ -180,34 +164,6 @@ impl Auth {
     pub fn check_failure(&self, failure: &ApiFailure) {
         if failure.is_unauthorized() {
             self.expire();
-        }
-    }
-}
-
-/// The wait before reconnection attempt `attempt` (from 0): 0.5 s doubling up to 30 s, each
-/// jittered down to half, so that consoles coming back after an outage do not all arrive at
-/// once.
-pub fn backoff(attempt: u32) -> Duration {
-    let ceiling = Duration::from_millis(500u64 << attempt.min(6)).min(MAX_BACKOFF);
-    ceiling.mul_f64(0.5 + js_sys::Math::random() / 2.0)
-}
-
-#[cfg(test)]
-mod tests {
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    use super::*;
-
-    #[wasm_bindgen_test]
-    fn reconnection_waits_double_from_half_a_second_up_to_thirty_each_jittered_down_to_half() {
-        for (attempt, ceiling) in [(0, 500), (1, 1_000), (3, 4_000), (6, 30_000), (60, 30_000)] {
-            for _ in 0..10 {
-                let wait = backoff(attempt).as_millis();
-                assert!(
-                    (ceiling / 2..=ceiling).contains(&wait),
-                    "attempt {attempt} waits {wait} ms"
-                );
-            }
         }
     }
 }

@@ -9,8 +9,10 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use futures::channel::mpsc::UnboundedSender;
 use leptos::prelude::*;
+use palaver_client::{
+    Link, Transcript, fetch::retry_unreachable, reconnect::WakeUp, socket::FrameSender,
+};
 use palaver_protocol::{
     AgentSession, AgentStatus, ChannelInfo, Message, SendMessage, Sender, frames::AgentFrame,
     limits::PAGE_MAX,
@@ -18,21 +20,18 @@ use palaver_protocol::{
 use uuid::Uuid;
 
 use crate::{
-    api::{Action, Api, ApiFailure},
-    auth::{Auth, SignedIn, backoff},
+    api::{Action, Api, ApiFailure, Words},
+    auth::{Auth, SignedIn},
     drafts::Drafts,
     inbox::{Filters, place},
     route::Route,
     storage,
     tasks::Tasks,
     time,
-    transcript::Transcript,
     unread::Seen,
 };
 
 mod stream;
-
-pub use stream::Link;
 
 /// Messages per page of a conversation: the most the server gives at once.
 const PAGE: u32 = PAGE_MAX;
@@ -158,9 +157,9 @@ struct Inner {
     tasks: Tasks,
     expires_at: chrono::DateTime<chrono::Utc>,
     /// Writes frames to the open event stream.
-    socket: Option<UnboundedSender<AgentFrame>>,
+    socket: Option<FrameSender<AgentFrame>>,
     /// Wakes the reconnection loop early.
-    kick: Option<UnboundedSender<()>>,
+    wake_up: WakeUp,
     /// Bumped per inbox load, so that only the latest one's answer is taken.
     inbox_generation: u32,
     /// Live changes that arrived while the inbox was loading, replayed on its answer, which
@@ -211,7 +210,7 @@ pub fn use_console(signed_in: SignedIn) -> Console {
             tasks,
             expires_at: signed_in.token.expires_at,
             socket: None,
-            kick: None,
+            wake_up: WakeUp::default(),
             inbox_generation: 0,
             inbox_backlog: None,
             typing: None,
@@ -338,7 +337,7 @@ impl Console {
                 }
                 Err(failure) => {
                     console.failed(&failure);
-                    console.inbox_error.set(Some(failure.describe("")));
+                    console.inbox_error.set(Some(failure.words("")));
                 }
             }
         });
@@ -429,7 +428,7 @@ impl Console {
                 Ok(_) => {}
                 Err(failure) => {
                     console.failed(&failure);
-                    view.error.set(Some(failure.describe("")));
+                    view.error.set(Some(failure.words("")));
                 }
             }
             match page {
@@ -479,7 +478,7 @@ impl Console {
                 }
                 Err(failure) => {
                     console.failed(&failure);
-                    view.error.set(Some(failure.describe("")));
+                    view.error.set(Some(failure.words("")));
                 }
             }
         });
@@ -592,7 +591,7 @@ impl Console {
         if failure.is_unauthorized() {
             return;
         }
-        view.error.set(Some(failure.describe(field)));
+        view.error.set(Some(failure.words(field)));
         self.refresh(view);
     }
 
@@ -627,19 +626,15 @@ impl Console {
             body,
         };
         self.spawn(async move {
-            let mut attempt = 0;
-            let result = loop {
-                match api.reply(session, &message).await {
-                    Err(ApiFailure::Unreachable) => {
-                        console.deliveries.update(|held| {
-                            held.insert(session, Delivery::Retrying);
-                        });
-                        gloo_timers::future::sleep(backoff(attempt)).await;
-                        attempt += 1;
-                    }
-                    result => break result,
-                }
-            };
+            let result = retry_unreachable(
+                || api.reply(session, &message),
+                || {
+                    console.deliveries.update(|held| {
+                        held.insert(session, Delivery::Retrying);
+                    });
+                },
+            )
+            .await;
             console.deliveries.update(|held| {
                 held.remove(&session);
             });
@@ -742,7 +737,7 @@ impl Console {
                 Ok(rows) => history.rows.set(Some(rows)),
                 Err(failure) => {
                     console.failed(&failure);
-                    history.error.set(Some(failure.describe("")));
+                    history.error.set(Some(failure.words("")));
                     history.rows.set(Some(Vec::new()));
                 }
             }

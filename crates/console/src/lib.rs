@@ -46,7 +46,6 @@ pub mod tasks;
 #[cfg(test)]
 mod test_support;
 pub mod time;
-pub mod transcript;
 pub mod unread;
 
 /// Mounts the console into the page's body, for the page's lifetime.

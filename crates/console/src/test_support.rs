@@ -1,18 +1,19 @@
 //! Helpers for the console's browser tests: mounting the console, finding elements by
-//! `data-testid`, waiting for what arrives asynchronously, and a fake server inside the page
-//! that answers the REST calls from a table of routes and plays the agent event stream.
+//! `data-testid`, waiting for what arrives asynchronously, and the agent's side of the client
+//! crate's fake server (its REST answers from a table of routes, its agent event stream).
 
-use std::{any::Any, time::Duration};
+use std::any::Any;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use palaver_client::testing::FakeServer;
 use palaver_protocol::{
     AgentRef, AgentSession, AgentStatus, AgentToken, ChannelMode, Contact, Message, Sender,
     Session, SessionState,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 
 use crate::{app::App, storage};
@@ -21,138 +22,40 @@ use crate::{app::App, storage};
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 /// Where the fake server answers; nothing real listens on port 9 (discard).
-pub const SERVER: &str = "http://127.0.0.1:9";
+pub const SERVER: &str = palaver_client::testing::SERVER;
 
-/// The fake: `fetch` to [`SERVER`] answers from `__consoleFake.routes` (a key is
-/// `METHOD /path?query`, optionally followed by the request's `Authorization`), or fails as an
-/// unreachable server would; every such request is recorded. WebSockets to [`SERVER`]'s host
-/// are fakes that record what the console sends and deliver what a test pushes.
-const FAKE: &str = r#"
-if (!window.__consoleFake) {
-  var fake = window.__consoleFake = { routes: {}, requests: [], sockets: [] };
-  var realFetch = window.fetch;
-  window.fetch = function (input, init) {
-    var request = new Request(input, init);
-    var url = new URL(request.url);
-    if (url.origin !== "SERVER") {
-      return realFetch.apply(window, arguments);
-    }
-    var key = request.method + " " + url.pathname + url.search;
-    var auth = request.headers.get("Authorization");
-    var route = (auth && fake.routes[key + " " + auth]) || fake.routes[key];
-    return request.text().then(function (body) {
-      fake.requests.push({ key: key, auth: auth, body: body });
-      if (!route) {
-        throw new TypeError("Failed to fetch");
-      }
-      return new Response(route.status === 204 ? null : route.body, {
-        status: route.status,
-        headers: { "Content-Type": "application/json" }
-      });
-    });
-  };
-  class FakeSocket extends EventTarget {
-    constructor(url) {
-      super();
-      this.url = url;
-      this.readyState = 0;
-      this.binaryType = "blob";
-      this.sent = [];
-      fake.sockets.push(this);
-      setTimeout(() => {
-        if (this.readyState === 0) {
-          this.readyState = 1;
-          this.dispatchEvent(new Event("open"));
-        }
-      }, 0);
-    }
-    send(data) { this.sent.push(data); }
-    close(code, reason) {
-      if (this.readyState > 1) { return; }
-      this.readyState = 3;
-      this.dispatchEvent(new CloseEvent("close", { code: code || 1000, reason: reason || "", wasClean: true }));
-    }
-    push(frame) { this.dispatchEvent(new MessageEvent("message", { data: frame })); }
-  }
-  var RealWebSocket = window.WebSocket;
-  window.WebSocket = function (url, protocols) {
-    return url.indexOf("ws://SERVER_HOST/") === 0 ? new FakeSocket(url) : new RealWebSocket(url, protocols);
-  };
-}
-"#;
-
-fn fake() -> JsValue {
-    let install = js_sys::Function::new_no_args(
-        &FAKE
-            .replace("SERVER_HOST", SERVER.trim_start_matches("http://"))
-            .replace("SERVER", SERVER),
-    );
-    install
-        .call0(&JsValue::NULL)
-        .expect("install the fake server");
-    js_sys::Reflect::get(&window(), &"__consoleFake".into()).expect("installed")
-}
-
-fn get(object: &JsValue, name: &str) -> JsValue {
-    js_sys::Reflect::get(object, &name.into()).expect("a property")
+/// The fake server of the client crate at [`SERVER`]: `fetch` answers from its routes (a key
+/// is `METHOD /path?query`, optionally followed by the request's `Authorization`) or fails
+/// as an unreachable server would, and its WebSocket records what the console sends and
+/// delivers what a test pushes.
+pub fn server() -> FakeServer {
+    FakeServer::install(SERVER)
 }
 
 /// Answers `route` (`"GET /api/v1/agent/me Bearer t"`, `"POST /api/v1/agent/login"`) with
 /// `status` and `body`, replacing an earlier answer to it.
 pub fn route(route: &str, status: u16, body: Value) {
-    let answer = js_sys::Object::new();
-    js_sys::Reflect::set(&answer, &"status".into(), &JsValue::from(status)).expect("set");
-    js_sys::Reflect::set(&answer, &"body".into(), &body.to_string().into()).expect("set");
-    js_sys::Reflect::set(&get(&fake(), "routes"), &route.into(), &answer).expect("add");
+    server().route(route, status, &body);
 }
 
 /// The bodies of the requests made to `key` (`"POST /api/v1/agent/sessions/…/messages"`).
 pub fn requests(key: &str) -> Vec<Value> {
-    let requests: js_sys::Array = get(&fake(), "requests").unchecked_into();
-    requests
-        .iter()
-        .filter(|request| get(request, "key").as_string().as_deref() == Some(key))
-        .map(|request| {
-            let body = get(&request, "body").as_string().unwrap_or_default();
-            serde_json::from_str(&body).unwrap_or(Value::Null)
-        })
-        .collect()
-}
-
-/// The newest open fake socket, if one is.
-fn socket() -> Option<JsValue> {
-    let sockets: js_sys::Array = get(&fake(), "sockets").unchecked_into();
-    sockets
-        .iter()
-        .rev()
-        .find(|socket| get(socket, "readyState").as_f64() == Some(1.0))
+    server().requests(key)
 }
 
 /// The frames the console sent on its open stream.
 pub fn sent_frames() -> Vec<Value> {
-    let Some(socket) = socket() else {
-        return Vec::new();
-    };
-    let sent: js_sys::Array = get(&socket, "sent").unchecked_into();
-    sent.iter()
-        .filter_map(|frame| frame.as_string())
-        .filter_map(|frame| serde_json::from_str(&frame).ok())
-        .collect()
+    server().sent_frames()
 }
 
 /// Sends `event` to the console on its open stream.
 pub fn push(event: Value) {
-    let socket = socket().expect("an open event stream");
-    let push: js_sys::Function = get(&socket, "push").unchecked_into();
-    push.call1(&socket, &event.to_string().into())
-        .expect("push the event");
+    server().push(&event);
 }
 
 /// Drops the open stream as a server that closed it would.
 pub fn drop_stream() {
-    let socket = socket().expect("an open event stream");
-    let close: js_sys::Function = get(&socket, "close").unchecked_into();
-    close.call0(&socket).expect("close the stream");
+    server().close_socket();
 }
 
 /// A signed-in agent of the fake server, with a token of their own.
@@ -267,7 +170,7 @@ impl Mounted {
     /// Mounts the console against the fake server, this browser holding `signed_in` (or no
     /// sign-in) and the address naming `hash`.
     pub fn console(signed_in: Option<&Agent>, hash: &str) -> Self {
-        fake();
+        server();
         match signed_in {
             Some(agent) => storage::write("sign-in", &agent.token),
             None => storage::delete("sign-in"),
@@ -442,22 +345,7 @@ fn fresh_node() -> HtmlElement {
     node
 }
 
-/// Polls `found` until it gives something (within a few seconds); `what` says what was
-/// awaited when it does not.
-pub async fn until<T>(what: impl Fn() -> String, found: impl Fn() -> Option<T>) -> T {
-    for _ in 0..250 {
-        if let Some(found) = found() {
-            return found;
-        }
-        gloo_timers::future::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting until {}", what());
-}
-
-/// Waits until `condition` holds (within a few seconds).
-pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
-    until(|| what.to_owned(), || condition().then_some(())).await;
-}
+pub use palaver_client::testing::{eventually, until};
 
 /// A moment `minutes` from a fixed start, for sessions and messages.
 fn at(minutes: i64) -> DateTime<Utc> {

@@ -2,8 +2,9 @@
 //! against their capacity, the event stream's state, and signing out.
 
 use leptos::prelude::*;
+use palaver_client::Link;
 
-use crate::console::{Console, Link};
+use crate::console::Console;
 
 /// The bar across the top.
 #[component]
@@ -23,8 +24,9 @@ pub fn Header() -> impl IntoView {
                 class:offline=move || console.link.get() != Link::Online
                 role="status"
                 data-testid="link-state"
+                data-state=move || console.link.get().to_string()
             >
-                {move || console.link.get().to_string()}
+                {move || words(console.link.get())}
             </span>
             <div class="me">
                 <span class="agent-name" data-testid="agent-name">
@@ -59,5 +61,14 @@ pub fn Header() -> impl IntoView {
                 </button>
             </div>
         </header>
+    }
+}
+
+/// The event stream's state in the agent's words.
+fn words(link: Link) -> &'static str {
+    match link {
+        Link::Connecting => "Connecting…",
+        Link::Online => "Live",
+        Link::Offline => "Reconnecting…",
     }
 }

@@ -1,93 +1,32 @@
-//! The agent event stream: one WebSocket to `/api/v1/agent/events`, opened again with
-//! jittered backoff whenever it drops (and at once when the browser comes back online or the
-//! tab becomes visible). Every `ready` (the first one and each after a reconnect) says
-//! whether the agent takes chats, then loads again what may have changed unseen.
+//! The agent event stream: one WebSocket to `/api/v1/agent/events`, kept up by the client
+//! crate's [`keep_connected`] (jittered backoff whenever it drops, and at once when the
+//! browser comes back online or the tab becomes visible). Every `ready` (the first one and
+//! each after a reconnect) says whether the agent takes chats, then loads again what may
+//! have changed unseen; each event goes to its handler in [`super::events`].
 
-use std::fmt;
-
-use futures::{SinkExt, StreamExt, channel::mpsc::unbounded, future::select};
-use gloo_net::websocket::{Message as WsMessage, futures::WebSocket};
 use leptos::prelude::*;
+use palaver_client::{
+    Link,
+    reconnect::{Ended, keep_connected},
+    socket,
+};
 use palaver_protocol::{
     ErrorCode,
     frames::{AgentEvent, AgentFrame},
 };
 
 use super::Console;
-use crate::auth::backoff;
-
-/// The state of the event stream, as the header shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    Connecting,
-    Online,
-    /// Disconnected; retrying in the background.
-    Offline,
-}
-
-impl fmt::Display for Link {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Connecting => "Connecting…",
-            Self::Online => "Live",
-            Self::Offline => "Reconnecting…",
-        })
-    }
-}
-
-/// How one connection ended.
-enum Ended {
-    /// The server refused the token.
-    Unauthorized,
-    /// The stream dropped; `was_ready` when it had been working.
-    Dropped { was_ready: bool },
-}
 
 impl Console {
     /// Starts the connection loop, and the listeners that wake it early.
     pub(super) fn connect(&self) {
-        let (kick, mut wake) = unbounded::<()>();
-        self.inner.update_value(|inner| inner.kick = Some(kick));
+        let wake_up = self.inner.with_value(|inner| inner.wake_up.clone());
+        wake_up.on_return();
+        let pause = wake_up.start();
         let console = *self;
-        let online = window_event_listener_untyped("online", move |_| console.kick());
-        let visible = window_event_listener_untyped("visibilitychange", move |_| {
-            if document().visibility_state() == web_sys::VisibilityState::Visible {
-                console.kick();
-            }
-        });
-        on_cleanup(move || {
-            online.remove();
-            visible.remove();
-        });
-        self.spawn(async move {
-            let mut attempt = 0;
-            loop {
-                console.link.set(Link::Connecting);
-                match console.connect_once().await {
-                    Ended::Unauthorized => {
-                        console.auth.expire();
-                        return;
-                    }
-                    Ended::Dropped { was_ready } if was_ready => attempt = 0,
-                    Ended::Dropped { .. } => {}
-                }
-                console.link.set(Link::Offline);
-                console.inner.update_value(|inner| inner.socket = None);
-                let timer = gloo_timers::future::sleep(backoff(attempt));
-                select(Box::pin(timer), wake.next()).await;
-                attempt += 1;
-            }
-        });
-    }
-
-    /// Wakes the reconnection loop, if it is waiting.
-    fn kick(&self) {
-        self.inner.with_value(|inner| {
-            if let Some(kick) = &inner.kick {
-                // A full or closed channel means the loop is awake already.
-                let _ = kick.unbounded_send(());
-            }
-        });
+        self.spawn(keep_connected(self.link, pause, move || {
+            console.connect_once()
+        }));
     }
 
     /// Writes a frame to the stream; without one, it is dropped: presence is said again on
@@ -95,44 +34,38 @@ impl Console {
     pub(super) fn send_frame(&self, frame: AgentFrame) {
         self.inner.with_value(|inner| {
             if let Some(socket) = &inner.socket {
-                let _ = socket.unbounded_send(frame);
+                socket.send(&frame);
             }
         });
     }
 
     /// One connection, from the `auth` frame until the stream drops.
     async fn connect_once(self) -> Ended {
-        let Ok(socket) = WebSocket::open(&self.api().events_url()) else {
-            return Ended::Dropped { was_ready: false };
-        };
-        let (mut write, mut read) = socket.split();
-        let (frames, mut outgoing) = unbounded::<AgentFrame>();
-        let token = self.inner.with_value(|inner| inner.api.token().to_owned());
-        if frames.unbounded_send(AgentFrame::Auth { token }).is_err() {
-            return Ended::Dropped { was_ready: false };
+        let ended = self.follow_stream().await;
+        self.inner.update_value(|inner| inner.socket = None);
+        if ended == Ended::Stop {
+            self.auth.expire();
         }
-        // The writer ends when the frames' sender is dropped with the connection.
-        self.spawn(async move {
-            while let Some(frame) = outgoing.next().await {
-                let Ok(text) = serde_json::to_string(&frame) else {
-                    continue;
-                };
-                if write.send(WsMessage::Text(text)).await.is_err() {
-                    break;
-                }
-            }
-        });
-        let mut was_ready = false;
-        while let Some(Ok(message)) = read.next().await {
-            let WsMessage::Text(text) = message else {
-                continue;
-            };
-            let Ok(event) = serde_json::from_str::<AgentEvent>(&text) else {
-                continue;
-            };
+        ended
+    }
+
+    /// Reads the stream until it drops ([`Ended::Dropped`]) or the server refuses the token
+    /// ([`Ended::Stop`]).
+    async fn follow_stream(self) -> Ended {
+        let Some((frames, mut events)) =
+            socket::open::<AgentFrame, AgentEvent>(&self.api().events_url())
+        else {
+            return Ended::Dropped { was_online: false };
+        };
+        let token = self.inner.with_value(|inner| inner.api.token().to_owned());
+        if !frames.send(&AgentFrame::Auth { token }) {
+            return Ended::Dropped { was_online: false };
+        }
+        let mut was_online = false;
+        while let Some(event) = events.next().await {
             match event {
                 AgentEvent::Ready { .. } => {
-                    was_ready = true;
+                    was_online = true;
                     self.inner
                         .update_value(|inner| inner.socket = Some(frames.clone()));
                     self.link.set(Link::Online);
@@ -146,14 +79,14 @@ impl Console {
                 AgentEvent::Typing { session_id, typing } => self.on_typing(session_id, typing),
                 AgentEvent::Agent { agent } => self.on_agent(agent),
                 AgentEvent::Error { error } if error.error == ErrorCode::Unauthorized => {
-                    return Ended::Unauthorized;
+                    return Ended::Stop;
                 }
                 AgentEvent::Error { error } => {
                     leptos::logging::warn!("palaver console: the event stream: {}", error.message);
                 }
             }
         }
-        Ended::Dropped { was_ready }
+        Ended::Dropped { was_online }
     }
 
     /// What may have changed while the stream was away: the agent's status and the team's,
