@@ -2,38 +2,17 @@
 //! they select, newest first, kept live. A session with messages the agent has not seen is
 //! marked and bold until opened; a click opens it.
 
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use uuid::Uuid;
 
 use crate::{
-    components::{Headings, on_enter, timestamp::Timestamp},
+    components::{
+        Headings,
+        filters::Filters,
+        inbox_row::{InboxRow, Row},
+    },
     console::Console,
-    inbox::{AgentChoice, STATES, mode_name, state_from_name, state_name},
+    inbox::{mode_name, state_name},
 };
-
-/// How long the search waits for typing to pause before asking the server.
-const SEARCH_PAUSE: Duration = Duration::from_millis(300);
-
-/// One row as shown: everything it displays, so a row is drawn again only when it changes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Row {
-    id: Uuid,
-    name: String,
-    /// Phone, email and user id, those the contact has.
-    details: Vec<String>,
-    regarding: String,
-    started_at: DateTime<Utc>,
-    ended_at: Option<DateTime<Utc>>,
-    channel: String,
-    mode: &'static str,
-    state: &'static str,
-    agent: String,
-    unread: bool,
-    selected: bool,
-}
 
 /// The filters and the table.
 #[component]
@@ -105,161 +84,6 @@ pub fn Inbox() -> impl IntoView {
                 </Show>
             </div>
         </section>
-    }
-}
-
-/// One session in the table; a click (or Enter) opens it.
-#[component]
-fn InboxRow(row: Row) -> impl IntoView {
-    let console = expect_context::<Console>();
-    let id = row.id;
-    let open = move || console.route.go(Some(id));
-    view! {
-        <tr
-            class="session-row"
-            class:unread=row.unread
-            class:selected=row.selected
-            data-testid="inbox-row"
-            data-session-id=id.to_string()
-            tabindex="0"
-            aria-selected=row.selected.to_string()
-            on:click=move |_| open()
-            on:keydown=on_enter(open)
-        >
-            <td data-testid="row-to">
-                <span class="to-name">
-                    {row
-                        .unread
-                        .then(|| {
-                            view! {
-                                <span
-                                    class="unread-mark"
-                                    data-testid="unread-mark"
-                                    title="Unread messages"
-                                    aria-label="Unread messages"
-                                ></span>
-                            }
-                        })}
-                    {row.name}
-                </span>
-                {row
-                    .details
-                    .into_iter()
-                    .map(|detail| view! { <span class="to-detail">{detail}</span> })
-                    .collect_view()}
-            </td>
-            <td data-testid="row-regarding">{row.regarding}</td>
-            <td data-testid="row-start">
-                <Timestamp at=row.started_at />
-            </td>
-            <td data-testid="row-end">
-                {match row.ended_at {
-                    Some(at) => view! { <Timestamp at /> }.into_any(),
-                    None => view! { <span class="muted">"open"</span> }.into_any(),
-                }}
-            </td>
-            <td data-testid="row-channel">{row.channel}</td>
-            <td data-testid="row-mode">{row.mode}</td>
-            <td data-testid="row-state">
-                <span class=format!("state state-{}", row.state)>{row.state}</span>
-            </td>
-            <td data-testid="row-agent">{row.agent}</td>
-        </tr>
-    }
-}
-
-/// The filters above the table; each change loads the inbox again, the search once typing
-/// pauses. The filters change only here, so each `<select>` keeps its own choice.
-#[component]
-fn Filters() -> impl IntoView {
-    let console = expect_context::<Console>();
-    let filters = console.filters;
-    let search = RwSignal::new(filters.with_untracked(|filters| filters.search.clone()));
-    let typed = StoredValue::new(0_u32);
-    let on_search = move |event| {
-        search.set(event_target_value(&event));
-        typed.update_value(|count| *count += 1);
-        let count = typed.get_value();
-        leptos::task::spawn_local(async move {
-            gloo_timers::future::sleep(SEARCH_PAUSE).await;
-            // Only the last keystroke's pause counts; a gone filter bar has nothing to do.
-            if typed.try_get_value() == Some(count) {
-                let text = search.get_untracked();
-                filters.update(|filters| filters.search = text);
-            }
-        });
-    };
-    view! {
-        <form class="filters" role="search" on:submit=|event| event.prevent_default()>
-            <label>
-                <span class="label">"State"</span>
-                <select
-                    data-testid="filter-state"
-                    on:change=move |event| {
-                        let state = state_from_name(&event_target_value(&event));
-                        filters.update(|filters| filters.state = state);
-                    }
-                >
-                    <option value="">"All states"</option>
-                    {STATES
-                        .map(|state| {
-                            let name = state_name(state);
-                            view! { <option value=name>{name}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </label>
-            <label>
-                <span class="label">"Configuration"</span>
-                <select
-                    data-testid="filter-channel"
-                    on:change=move |event| {
-                        let channel = Some(event_target_value(&event)).filter(|id| !id.is_empty());
-                        filters.update(|filters| filters.channel = channel);
-                    }
-                >
-                    <option value="">"All configurations"</option>
-                    <For
-                        each=move || console.channels.get()
-                        key=|channel| (channel.id.clone(), channel.name.clone())
-                        let:channel
-                    >
-                        <option value=channel.id>{channel.name}</option>
-                    </For>
-                </select>
-            </label>
-            <label>
-                <span class="label">"Agent"</span>
-                <select
-                    data-testid="filter-agent"
-                    on:change=move |event| {
-                        let agent = AgentChoice::from_value(&event_target_value(&event));
-                        filters.update(|filters| filters.agent = agent);
-                    }
-                >
-                    <option value="">"Anyone"</option>
-                    <option value="me">"Me"</option>
-                    <option value="none">"Unassigned"</option>
-                    <For
-                        each=move || console.agents.get()
-                        key=|agent| (agent.id, agent.name.clone())
-                        let:agent
-                    >
-                        <option value=agent.id.to_string()>{agent.name}</option>
-                    </For>
-                </select>
-            </label>
-            <label class="search">
-                <span class="label">"Search"</span>
-                <input
-                    type="search"
-                    placeholder="Name or number"
-                    data-testid="inbox-search"
-                    prop:value=move || search.get()
-                    on:input=on_search
-                />
-            </label>
-        </form>
     }
 }
 

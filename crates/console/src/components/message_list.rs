@@ -3,10 +3,9 @@
 //! and the visitor's typing at the bottom. Every text is rendered as text, never as markup.
 
 use leptos::{html, prelude::*};
-use palaver_protocol::{Message, Sender};
 
 use crate::{
-    components::timestamp::Timestamp,
+    components::message_item::MessageItem,
     console::{Console, SessionView},
 };
 
@@ -92,30 +91,6 @@ pub fn MessageList(
                 </p>
             </Show>
         </div>
-    }
-}
-
-/// One message: who wrote it, when, and what, as text.
-#[component]
-fn MessageItem(
-    /// The message.
-    message: Message,
-    /// The visitor's name, which may arrive after their messages.
-    visitor: Memo<String>,
-) -> impl IntoView {
-    let (sender, author) = match message.sender {
-        Sender::Visitor => ("visitor", Signal::from(visitor)),
-        Sender::Agent { name, .. } => ("agent", Signal::stored(name)),
-        Sender::System => ("system", Signal::stored("System".to_owned())),
-    };
-    view! {
-        <li class=format!("message {sender}") data-testid="message" data-sender=sender data-seq=message.seq>
-            <p class="meta">
-                <span class="author">{author}</span>
-                <Timestamp at=message.created_at />
-            </p>
-            <p class="body" data-testid="message-body">{message.body}</p>
-        </li>
     }
 }
 
