@@ -17,7 +17,7 @@
 //!   or the page becomes visible.
 //! - [`transcript`]: [`Transcript`], one session's messages, each once, in sequence order;
 //!   its last `seq` is what a reconnect catches up from.
-//! - [`testing`] (feature `testing`): a fake server inside the page, a fake `fetch` with a
+//! - `testing` (feature `testing`): a fake server inside the page, a fake `fetch` with a
 //!   table of routes and recorded requests and a fake WebSocket with sent and pushed frames,
 //!   for both apps' wasm-bindgen tests.
 //!
