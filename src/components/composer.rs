@@ -4,7 +4,7 @@
 use leptos::{ev, prelude::*};
 use palaver_protocol::limits::MESSAGE_MAX_CHARS;
 
-use crate::{connection::ChatConnection, i18n::Texts};
+use crate::{chat::ChatConnection, i18n::Texts};
 
 /// How often, at most, "still typing" is sent while the visitor keeps typing.
 const TYPING_EVERY_MS: f64 = 3_000.0;

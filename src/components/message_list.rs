@@ -7,7 +7,7 @@
 use leptos::{html, prelude::*};
 use palaver_protocol::Sender;
 
-use crate::{connection::ChatConnection, i18n::Texts};
+use crate::{chat::ChatConnection, i18n::Texts};
 
 /// One row of the conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,9 +80,10 @@ pub fn MessageList() -> impl IntoView {
         });
         lines
     });
+    let closed = Memo::new(move |_| chat.state.with(|state| state.chat_state().closed));
     let welcome = move || {
         chat.persistent()
-            && !chat.conversation_closed.get()
+            && !closed.get()
             && chat.messages.with(|messages| messages.is_empty())
             && chat.outbox.with(|outbox| outbox.is_empty())
     };
@@ -90,7 +91,7 @@ pub fn MessageList() -> impl IntoView {
     Effect::new(move |_| {
         lines.track();
         chat.agent_typing.track();
-        chat.conversation_closed.track();
+        closed.track();
         if let Some(scroller) = scroller.get() {
             request_animation_frame(move || scroller.set_scroll_top(scroller.scroll_height()));
         }
@@ -142,7 +143,7 @@ pub fn MessageList() -> impl IntoView {
                     </li>
                 </For>
             </ol>
-            <Show when=move || chat.conversation_closed.get()>
+            <Show when=move || closed.get()>
                 <p
                     class="message system conversation-closed"
                     data-testid="conversation-closed"

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::{connection::ChatConnection, i18n::Texts};
+use crate::{chat::ChatConnection, i18n::Texts};
 
 /// The notices that apply now; nothing in live mode.
 #[component]
@@ -27,7 +27,7 @@ pub fn ChatNotices() -> impl IntoView {
                     }
                 })
         }}
-        <Show when=move || chat.sign_in_expired.get()>
+        <Show when=move || chat.state.with(|state| state.chat_state().sign_in_expired)>
             <p class="notice error" role="alert" data-testid="sign-in-expired">
                 {texts.sign_in_expired}
             </p>

@@ -6,11 +6,11 @@ use leptos::{html, prelude::*};
 
 use crate::{
     app::Ui,
+    chat::{ChatConnection, LinkState, Screen},
     components::{
         composer::Composer, message_list::MessageList, notices::ChatNotices,
         prechat_form::PrechatForm, sign_in::SignIn,
     },
-    connection::{ChatConnection, LinkState, Phase},
     i18n::Texts,
 };
 
@@ -24,7 +24,9 @@ pub fn Panel(
     let Ui { open } = expect_context();
     let chat = expect_context::<ChatConnection>();
     let texts = expect_context::<&'static Texts>();
-    let in_chat = move || chat.phase.get() == Phase::Chat;
+    // The body is rebuilt only when the screen changes, not with every change within one.
+    let screen = Memo::new(move |_| chat.state.with(|state| state.screen()));
+    let in_chat = move || screen.get() == Screen::Chat;
     // A persistent conversation is ended by agents only.
     let can_end = move || in_chat() && !chat.persistent();
     view! {
@@ -74,15 +76,15 @@ pub fn Panel(
                     </svg>
                 </button>
             </header>
-            {move || match chat.phase.get() {
-                Phase::Loading => {
+            {move || match screen.get() {
+                Screen::Loading => {
                     view! { <p class="notice">{LinkState::Connecting.describe(texts)}</p> }
                         .into_any()
                 }
-                Phase::Form { reason } => view! { <PrechatForm reason /> }.into_any(),
-                Phase::SignIn => view! { <SignIn /> }.into_any(),
-                Phase::Chat => view! { <MessageList /> <ChatNotices /> <Composer /> }.into_any(),
-                Phase::Ended { reason } => {
+                Screen::Form { reason } => view! { <PrechatForm reason /> }.into_any(),
+                Screen::SignIn => view! { <SignIn /> }.into_any(),
+                Screen::Chat => view! { <MessageList /> <ChatNotices /> <Composer /> }.into_any(),
+                Screen::Ended { reason } => {
                     view! {
                         <MessageList />
                         <div class="ended" data-testid="chat-ended">

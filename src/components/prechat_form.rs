@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use palaver_protocol::EndReason;
 
-use crate::{connection::ChatConnection, i18n::Texts, session::Details};
+use crate::{chat::ChatConnection, i18n::Texts, session::Details};
 
 /// The form, or the one-click restart with remembered details.
 #[component]
@@ -38,6 +38,14 @@ pub fn PrechatForm(
             texts.email_optional
         }
     };
+    let form_error = move || {
+        chat.state
+            .with(|state| state.form_state().and_then(|form| form.error.clone()))
+    };
+    let starting = move || {
+        chat.state
+            .with(|state| state.form_state().is_some_and(|form| form.starting))
+    };
     view! {
         <div class="prechat">
             {reason
@@ -61,7 +69,7 @@ pub fn PrechatForm(
                         class="primary"
                         data-testid="start-again"
                         data-focus-first
-                        disabled=move || chat.starting.get()
+                        disabled=starting
                         on:click=move |_| chat.start(entered())
                     >
                         {format!("{} {}", texts.start_again_as, name.get_untracked())}
@@ -89,18 +97,18 @@ pub fn PrechatForm(
                 <Field id="name" label=Signal::derive(move || texts.name) value=name autocomplete="name" kind="text" first=true />
                 <Field id="phone" label=Signal::derive(move || texts.phone) value=phone autocomplete="tel" kind="tel" first=false />
                 <Field id="email" label=Signal::derive(email_label) value=email autocomplete="email" kind="email" first=false />
-                <Show when=move || chat.form_error.get().is_some()>
+                <Show when=move || form_error().is_some()>
                     <p class="form-error" role="alert" data-testid="form-error">
-                        {move || chat.form_error.get()}
+                        {form_error}
                     </p>
                 </Show>
                 <button
                     type="submit"
                     class="primary"
                     data-testid="start-chat"
-                    disabled=move || chat.starting.get()
+                    disabled=starting
                 >
-                    {move || if chat.starting.get() { texts.starting } else { texts.start }}
+                    {move || if starting() { texts.starting } else { texts.start }}
                 </button>
             </form>
         </div>
@@ -122,7 +130,13 @@ fn Field(
     first: bool,
 ) -> impl IntoView {
     let chat = expect_context::<ChatConnection>();
-    let error = move || chat.field_errors.with(|errors| errors.get(id).cloned());
+    let error = move || {
+        chat.state.with(|state| {
+            state
+                .form_state()
+                .and_then(|form| form.fields.get(id).cloned())
+        })
+    };
     let input_id = format!("palaver-{id}");
     let error_id = format!("palaver-{id}-error");
     view! {

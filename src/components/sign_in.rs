@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::{connection::ChatConnection, i18n::Texts};
+use crate::{chat::ChatConnection, i18n::Texts};
 
 /// The sign-in notice, or the refusal with the server's (or the site's) reason.
 #[component]
@@ -13,7 +13,7 @@ pub fn SignIn() -> impl IntoView {
     let texts = expect_context::<&'static Texts>();
     view! {
         <div class="prechat sign-in">
-            {move || match chat.identity_error.get() {
+            {move || match chat.state.with(|state| state.identity_error().map(str::to_owned)) {
                 Some(reason) => {
                     view! {
                         <p class="notice error" role="alert" data-testid="identity-error">
