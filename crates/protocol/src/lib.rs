@@ -4,15 +4,19 @@
 //!
 //! # Layout
 //! - this file: sessions, contacts, messages and the REST bodies around them;
-//! - [`frames`]: the visitor and agent WebSocket frames, one enum variant per frame.
-
-use std::collections::BTreeMap;
+//! - [`frames`]: the visitor and agent WebSocket frames, one enum variant per frame;
+//! - [`ErrorBody`] and [`ErrorCode`]: every error the API answers with;
+//! - [`limits`]: the bounds both sides check (message length, page sizes).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+mod error;
 pub mod frames;
+pub mod limits;
+
+pub use error::{ErrorBody, ErrorCode};
 
 /// How a channel treats its visitors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -265,22 +269,6 @@ pub struct SetRegarding {
     pub regarding: Option<String>,
 }
 
-/// Every error the API answers with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ErrorBody {
-    /// A stable code for programs, e.g. `validation`, `session_ended`.
-    pub error: String,
-    /// A sentence for people.
-    pub message: String,
-    /// Per-field messages, for a form to show beside each field.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub fields: BTreeMap<String, String>,
-    /// Why a session is over, with `session_ended`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_reason: Option<EndReason>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,18 +286,5 @@ mod tests {
             serde_json::to_value(Sender::System).expect("serializes"),
             serde_json::json!({"kind": "system"})
         );
-    }
-
-    #[test]
-    fn an_error_without_fields_leaves_them_out() {
-        let body = ErrorBody {
-            error: "not_found".into(),
-            message: "No such channel.".into(),
-            fields: BTreeMap::new(),
-            end_reason: None,
-        };
-        let json = serde_json::to_value(&body).expect("serializes");
-        assert!(json.get("fields").is_none());
-        assert!(json.get("end_reason").is_none());
     }
 }

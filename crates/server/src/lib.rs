@@ -2,30 +2,34 @@
 //! agent API, storage, and the static files that put the widget on a page.
 //!
 //! # Layout
-//! - [`config`]: command-line flags and the channels file.
-//! - [`startup`]: [`Application`] (build, port, run) and the shared [`AppState`].
-//! - [`routes`]: the HTTP surface, one module per audience; WebSockets in `routes::events`.
-//! - [`chat`]: the chat rules between handlers and storage.
-//! - [`routing`]: agents' availability, the queue, and offering sessions to agents with room.
-//! - [`domain`]: parsed input (names, numbers, emails, message text).
+//! Layers run one way: a module uses only what is below it (`cargo xtask test` checks that
+//! no two files import each other, directly or in a circle). From the top:
+//! - [`startup`]: [`Application`] (build, port, run) and the background sweep; nobody
+//!   imports it but the binary.
+//! - [`http`]: the router, extractors, [`http::error::ApiError`], OpenAPI, the visitor,
+//!   agent and site routes, and the two WebSocket streams.
+//! - [`chat`]: the rules of PRODUCT.md, one file per area, with their own error type.
+//! - [`assignment`]: who takes which chat: presence, the queue, the routing pass, status.
 //! - [`store`]: the [`store::Store`] trait and its SQLite implementation.
-//! - [`hub`]: live fan-out of events to sockets.
-//! - [`auth`]: tokens, passwords and the extractors for callers.
-//! - [`clock`]: the injectable clock every time rule reads.
-//! - [`error`]: [`error::ApiError`], the one error type of the HTTP boundary.
+//! - building blocks, importing nothing above them: [`hub`] (live fan-out to sockets),
+//!   [`clock`] (the injectable clock every time rule reads), [`identity`] (identity tokens'
+//!   keys and claims), [`tokens`] (bearer tokens and passwords), [`domain`] (parsed input:
+//!   names, numbers, emails, message text), [`config`] (flags and the channels file).
+//! - [`state`]: [`AppState`], which everything may hold.
 
-pub mod auth;
+pub mod assignment;
 pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod domain;
-pub mod error;
+pub mod http;
 pub mod hub;
 pub mod identity;
-pub mod routes;
-pub mod routing;
 pub mod startup;
+pub mod state;
 pub mod store;
+pub mod tokens;
 
 pub use config::Config;
-pub use startup::{AppState, Application};
+pub use startup::Application;
+pub use state::AppState;

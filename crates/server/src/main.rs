@@ -5,7 +5,13 @@ use std::io::Read;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use palaver_server::{Application, Config, clock::SystemClock, startup};
+use palaver_server::{
+    Application, Config,
+    chat::agents::{DEFAULT_CAPACITY, add_agent},
+    clock::SystemClock,
+    startup,
+    tokens::new_token,
+};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -35,7 +41,7 @@ enum AgentAction {
         #[arg(long)]
         password_stdin: bool,
         /// How many sessions the agent holds at once; routing offers no more.
-        #[arg(long, default_value_t = startup::DEFAULT_CAPACITY, value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(long, default_value_t = DEFAULT_CAPACITY, value_parser = clap::value_parser!(u32).range(1..))]
         capacity: u32,
     },
     /// Change how many sessions an agent holds at once.
@@ -76,11 +82,9 @@ async fn main() -> anyhow::Result<()> {
                     .context("reading the password from standard input")?;
                 password.trim_end_matches(['\r', '\n']).to_owned()
             } else {
-                palaver_server::auth::new_token("pw")
+                new_token("pw")
             };
-            let agent =
-                startup::add_agent(store.as_ref(), &SystemClock, &name, &password, capacity)
-                    .await?;
+            let agent = add_agent(store.as_ref(), &SystemClock, &name, &password, capacity).await?;
             println!(
                 "Created agent {} ({}), who holds up to {capacity} sessions at once.",
                 agent.name, agent.id

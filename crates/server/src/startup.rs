@@ -1,51 +1,23 @@
-//! Wiring: [`Application::build`] opens the store, loads the channels and binds the
-//! listener; [`Application::run_until_stopped`] serves until the process is asked to stop.
+//! Wiring, at the very top: [`Application::build`] opens the store, loads the channels and
+//! binds the listener; [`Application::run_until_stopped`] serves until the process is asked
+//! to stop, with the sweep that closes sessions whose time is up running beside it.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
-use tokio::{
-    net::TcpListener,
-    sync::{Mutex, watch},
-};
+use tokio::net::TcpListener;
 
 use crate::{
-    auth, chat,
+    chat::{
+        agents::{DEFAULT_CAPACITY, add_agent},
+        lifecycle::close_due,
+    },
     clock::{Clock, SystemClock},
     config::{Channels, Config},
-    hub::Hub,
-    routes::router,
-    routing::Presence,
+    http::router,
+    state::AppState,
     store::{Store, sqlite::SqliteStore},
 };
-
-/// Everything a request handler needs, cloned cheaply into each.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub channels: Arc<Channels>,
-    pub hub: Hub,
-    pub agent_token_ttl: Duration,
-    pub widget_dir: PathBuf,
-    pub console_dir: PathBuf,
-    pub demo: bool,
-    /// Agents' consoles and availability.
-    pub presence: Arc<Presence>,
-    /// Held by a routing pass, so that passes run one at a time.
-    pub routing: Arc<Mutex<()>>,
-    /// Turns `true` when the server begins to stop.
-    stopping: Arc<watch::Sender<bool>>,
-}
-
-impl AppState {
-    /// Completes when the server begins to stop; long-lived work (sockets) ends then.
-    pub async fn stopping(&self) {
-        let mut stopping = self.stopping.subscribe();
-        // An error means the sender is gone, which also means stopping.
-        let _ = stopping.wait_for(|stopping| *stopping).await;
-    }
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -59,36 +31,6 @@ pub async fn connect_store(database_url: &str) -> anyhow::Result<Arc<dyn Store>>
         return Ok(Arc::new(SqliteStore::connect(database_url).await?));
     }
     anyhow::bail!("unsupported database URL {database_url}: use sqlite://FILE")
-}
-
-/// How many sessions an agent holds at once unless told otherwise.
-pub const DEFAULT_CAPACITY: u32 = 3;
-
-/// Creates an agent who signs in with `password` and holds at most `capacity` sessions at
-/// once; fails when the name is taken.
-pub async fn add_agent(
-    store: &dyn Store,
-    clock: &dyn Clock,
-    name: &str,
-    password: &str,
-    capacity: u32,
-) -> anyhow::Result<palaver_protocol::AgentRef> {
-    let name = name.trim();
-    anyhow::ensure!(!name.is_empty(), "an agent needs a name");
-    anyhow::ensure!(capacity >= 1, "an agent's capacity is at least 1");
-    anyhow::ensure!(
-        password.chars().count() >= 4,
-        "a password needs at least 4 characters"
-    );
-    let hash = auth::hash_password(password)?;
-    let agent = store
-        .create_agent(name, &hash, capacity, clock.now())
-        .await?
-        .with_context(|| format!("an agent named {name} exists already"))?;
-    Ok(palaver_protocol::AgentRef {
-        id: agent.id,
-        name: agent.name,
-    })
 }
 
 impl Application {
@@ -115,19 +57,7 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
-        let state = AppState {
-            store,
-            clock,
-            channels: Arc::new(channels),
-            hub: Hub::new(),
-            agent_token_ttl: config.agent_token_ttl,
-            widget_dir: config.widget_dir,
-            console_dir: config.console_dir,
-            demo: config.demo,
-            presence: Arc::default(),
-            routing: Arc::default(),
-            stopping: Arc::new(watch::Sender::new(false)),
-        };
+        let state = AppState::new(&config, store, clock, channels);
         Ok(Self {
             listener,
             state,
@@ -155,11 +85,11 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sweeper = tokio::spawn(sweep(self.state.clone(), self.sweep_interval));
-        let stopping = self.state.stopping.clone();
+        let state = self.state.clone();
         let served = axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(async move {
                 stop.await;
-                stopping.send_replace(true);
+                state.begin_stopping();
             })
             .await
             .context("serving HTTP");
@@ -174,7 +104,7 @@ async fn sweep(state: AppState, interval: Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        match chat::close_due(&state).await {
+        match close_due(&state).await {
             Ok(0) => {}
             Ok(closed) => tracing::info!(closed, "closed sessions whose time was up"),
             Err(error) => tracing::error!(?error, "closing sessions whose time was up"),

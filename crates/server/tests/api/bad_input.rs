@@ -1,7 +1,7 @@
 //! Bad input of every kind gets a clear 4xx and changes nothing.
 
 use chrono::Duration;
-use palaver_protocol::{AgentSession, frames::VisitorEvent};
+use palaver_protocol::{AgentSession, ErrorCode, frames::VisitorEvent};
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
@@ -171,7 +171,7 @@ async fn missing_forged_and_expired_tokens_are_refused() {
     let VisitorEvent::Error { error } = socket.next_visitor_event().await else {
         panic!("a forged token gets an error frame")
     };
-    assert_eq!(error.error, "unauthorized");
+    assert_eq!(error.error, ErrorCode::Unauthorized);
     assert!(socket.closes().await);
 }
 
@@ -219,5 +219,7 @@ async fn a_socket_whose_first_frame_is_not_auth_gets_an_error() {
     let frame = raw.next().await.expect("a frame").expect("readable");
     let event: VisitorEvent =
         serde_json::from_str(frame.to_text().expect("text")).expect("an event");
-    assert!(matches!(event, VisitorEvent::Error { ref error } if error.error == "unauthorized"));
+    assert!(
+        matches!(event, VisitorEvent::Error { ref error } if error.error == ErrorCode::Unauthorized)
+    );
 }

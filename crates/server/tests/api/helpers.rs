@@ -11,8 +11,8 @@ use palaver_protocol::{
 };
 use palaver_server::{
     Application, Config,
+    chat::agents::{DEFAULT_CAPACITY, add_agent},
     clock::ManualClock,
-    startup::{DEFAULT_CAPACITY, add_agent},
     store::Store,
 };
 use reqwest::{Response, StatusCode};

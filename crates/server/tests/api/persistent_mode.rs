@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use palaver_protocol::{
-    AgentSession, EndReason, Identified, Message, Sender, Session, SessionState,
+    AgentSession, EndReason, ErrorCode, Identified, Message, Sender, Session, SessionState,
     frames::VisitorEvent,
 };
 use reqwest::StatusCode;
@@ -246,7 +246,7 @@ async fn rule_1_the_access_ends_when_the_identity_token_expires() {
     let VisitorEvent::Error { error } = socket.next_visitor_event().await else {
         panic!("expected an error frame")
     };
-    assert_eq!(error.error, "identity_expired");
+    assert_eq!(error.error, ErrorCode::IdentityExpired);
     assert!(socket.closes().await);
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 use palaver_protocol::{
-    AgentSession, AgentStatus, ChannelInfo, ChannelMode, SessionState,
+    AgentSession, AgentStatus, ChannelInfo, ChannelMode, ErrorCode, SessionState,
     frames::{AgentEvent, AgentFrame, VisitorEvent},
 };
 use reqwest::StatusCode;
@@ -328,7 +328,7 @@ async fn signing_out_closes_the_console_and_the_agent_takes_no_more_chats() {
         .until_agent_event(|event| matches!(event, AgentEvent::Error { .. }))
         .await;
     assert!(
-        matches!(&closing, AgentEvent::Error { error } if error.error == "unauthorized"),
+        matches!(&closing, AgentEvent::Error { error } if error.error == ErrorCode::Unauthorized),
         "{closing:?}"
     );
     assert!(console.closes().await, "the stream closes");

@@ -10,15 +10,21 @@ use palaver_protocol::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{ApiJson, ApiPath, ApiQuery, visitor::PageQuery};
 use crate::{
-    auth::{self, Agent},
-    chat,
-    error::ApiError,
-    hub::Event,
-    routing,
-    startup::AppState,
-    store::{AgentFilter, Author, SessionFilter},
+    assignment::status::{status, statuses},
+    chat::{
+        agents::{sign_in, sign_out},
+        assign::{join as join_session, open_session},
+        lifecycle, messages,
+        view::{agent_view, agent_views},
+    },
+    http::{
+        error::ApiError,
+        extract::{Agent, ApiJson, ApiPath, ApiQuery},
+        visitor::{PageQuery, page_limit},
+    },
+    state::AppState,
+    store::{AgentFilter, Author, SessionFilter, SessionRecord},
 };
 
 /// Signs an agent in with name and password; the token lasts the configured sign-in time.
@@ -28,26 +34,7 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(login): ApiJson<AgentLogin>,
 ) -> Result<Json<AgentToken>, ApiError> {
-    let agent = state.store.agent_by_name(login.name.trim()).await?;
-    let agent = agent
-        .filter(|agent| auth::verify_password(&login.password, &agent.password_hash))
-        .ok_or(ApiError::Unauthorized("The name or password is not right."))?;
-    let token = auth::new_token("pva");
-    let ttl = chrono::Duration::from_std(state.agent_token_ttl)
-        .map_err(|error| anyhow::anyhow!("agent token lifetime: {error}"))?;
-    let expires_at = state.clock.now() + ttl;
-    state
-        .store
-        .create_agent_token(&auth::hash_token(&token), agent.id, expires_at)
-        .await?;
-    Ok(Json(AgentToken {
-        token,
-        agent: palaver_protocol::AgentRef {
-            id: agent.id,
-            name: agent.name,
-        },
-        expires_at,
-    }))
+    Ok(Json(sign_in(&state, &login.name, &login.password).await?))
 }
 
 /// Signs out: the token stops working at once, and the console stream opened with it closes,
@@ -56,10 +43,7 @@ pub async fn login(
     security(("agent_token" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, agent: Agent) -> Result<StatusCode, ApiError> {
-    state.store.delete_agent_token(&agent.token_hash).await?;
-    state.hub.publish(Event::SignedOut {
-        token_hash: agent.token_hash,
-    });
+    sign_out(&state, agent.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -71,7 +55,7 @@ pub async fn me(
     State(state): State<AppState>,
     agent: Agent,
 ) -> Result<Json<AgentStatus>, ApiError> {
-    Ok(Json(routing::status(&state, agent.agent.id).await?))
+    Ok(Json(status(&state, agent.agent.id).await?))
 }
 
 /// Every agent with their capacity, load and availability, by name.
@@ -82,7 +66,7 @@ pub async fn agents(
     State(state): State<AppState>,
     _agent: Agent,
 ) -> Result<Json<Vec<AgentStatus>>, ApiError> {
-    Ok(Json(routing::statuses(&state).await?))
+    Ok(Json(statuses(&state).await?))
 }
 
 /// Every channel (*Configuration*), by name.
@@ -125,12 +109,7 @@ pub async fn list(
     _agent: Agent,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<AgentSession>>, ApiError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest(
-            "limit must be between 1 and 200.".into(),
-        ));
-    }
+    let limit = page_limit(query.limit)?;
     let agent = match query.agent.as_deref() {
         None => None,
         Some("none") => Some(AgentFilter::Unassigned),
@@ -152,10 +131,10 @@ pub async fn list(
         .store
         .list_sessions(&filter, state.clock.now())
         .await?;
-    Ok(Json(chat::agent_views(&state, rows).await?))
+    Ok(Json(agent_views(&state, rows).await?))
 }
 
-async fn find(state: &AppState, id: Uuid) -> Result<crate::store::SessionRecord, ApiError> {
+async fn find(state: &AppState, id: Uuid) -> Result<SessionRecord, ApiError> {
     state
         .store
         .session(id)
@@ -174,7 +153,7 @@ pub async fn session(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AgentSession>, ApiError> {
     let record = find(&state, id).await?;
-    Ok(Json(chat::agent_view(&state, &record).await?))
+    Ok(Json(agent_view(&state, &record).await?))
 }
 
 /// A session's messages, open or over, a page at a time.
@@ -207,12 +186,12 @@ pub async fn reply(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(message): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let record = chat::open_session(&state, id).await?;
+    let record = open_session(&state, id).await?;
     let record = match &record.agent {
         Some(current) if current.id == agent.agent.id => record,
-        _ => chat::join(&state, &record, &agent.agent).await?,
+        _ => join_session(&state, &record, &agent.agent).await?,
     };
-    let appended = chat::send(&state, &record, Author::Agent(agent.agent.id), message).await?;
+    let appended = messages::send(&state, &record, Author::Agent(agent.agent.id), message).await?;
     let status = if appended.created {
         StatusCode::CREATED
     } else {
@@ -232,9 +211,9 @@ pub async fn join(
     agent: Agent,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AgentSession>, ApiError> {
-    let record = chat::open_session(&state, id).await?;
-    let joined = chat::join(&state, &record, &agent.agent).await?;
-    Ok(Json(chat::agent_view(&state, &joined).await?))
+    let record = open_session(&state, id).await?;
+    let joined = join_session(&state, &record, &agent.agent).await?;
+    Ok(Json(agent_view(&state, &joined).await?))
 }
 
 /// Ends a session (rule 5); the visitor is told and can start a new one.
@@ -247,9 +226,9 @@ pub async fn end(
     agent: Agent,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AgentSession>, ApiError> {
-    let record = chat::open_session(&state, id).await?;
-    let ended = chat::end(&state, &record, EndReason::Agent, Some(&agent.agent)).await?;
-    Ok(Json(chat::agent_view(&state, &ended).await?))
+    let record = open_session(&state, id).await?;
+    let ended = lifecycle::end(&state, &record, EndReason::Agent, Some(&agent.agent)).await?;
+    Ok(Json(agent_view(&state, &ended).await?))
 }
 
 /// Sets a persistent conversation aside until the visitor writes again (persistent mode
@@ -266,9 +245,9 @@ pub async fn wait(
     agent: Agent,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AgentSession>, ApiError> {
-    let record = chat::open_session(&state, id).await?;
-    let waiting = chat::set_waiting(&state, &record, &agent.agent).await?;
-    Ok(Json(chat::agent_view(&state, &waiting).await?))
+    let record = open_session(&state, id).await?;
+    let waiting = lifecycle::set_waiting(&state, &record, &agent.agent).await?;
+    Ok(Json(agent_view(&state, &waiting).await?))
 }
 
 /// Sets or clears the record the session is about (*Regarding*), open or over.
@@ -284,8 +263,8 @@ pub async fn regarding(
     ApiJson(body): ApiJson<SetRegarding>,
 ) -> Result<Json<AgentSession>, ApiError> {
     let record = find(&state, id).await?;
-    let updated = chat::set_regarding(&state, &record, body.regarding).await?;
-    Ok(Json(chat::agent_view(&state, &updated).await?))
+    let updated = lifecycle::set_regarding(&state, &record, body.regarding).await?;
+    Ok(Json(agent_view(&state, &updated).await?))
 }
 
 /// Chat History: every session of a contact, newest first.
@@ -308,5 +287,5 @@ pub async fn history(
         .into_iter()
         .map(|record| (record, to.clone()))
         .collect();
-    Ok(Json(chat::agent_views(&state, rows).await?))
+    Ok(Json(agent_views(&state, rows).await?))
 }

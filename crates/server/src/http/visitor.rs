@@ -7,19 +7,23 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
 };
 use palaver_protocol::{
-    ChannelInfo, EndReason, ErrorBody, Identified, Identify, Message, MessagePage, SendMessage,
-    Session, SessionCreated, SetRegarding, StartSession,
+    ChannelInfo, EndReason, ErrorBody, ErrorCode, Identified, Identify, Message, MessagePage,
+    SendMessage, Session, SessionCreated, SetRegarding, StartSession,
+    limits::{PAGE_DEFAULT, PAGE_MAX},
 };
 use serde::Deserialize;
 
-use super::{ApiJson, ApiPath, ApiQuery};
-
 use crate::{
-    auth::{Visitor, VisitorAccess, VisitorCaller},
-    chat,
+    chat::{
+        access::VisitorAccess, conversation::send_verified, error::ChatError, identity, lifecycle,
+        live, messages, view::view,
+    },
     config::Channel,
-    error::ApiError,
-    startup::AppState,
+    http::{
+        error::ApiError,
+        extract::{ApiJson, ApiPath, ApiQuery, Visitor, VisitorCaller},
+    },
+    state::AppState,
     store::{Author, PageRequest},
 };
 
@@ -60,7 +64,7 @@ pub async fn start(
     ApiJson(details): ApiJson<StartSession>,
 ) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
     let channel = allowed_channel(&state, &id, &headers)?;
-    let created = chat::start_session(&state, channel, details).await?;
+    let created = live::start_session(&state, channel, details).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -75,7 +79,7 @@ fn allowed_channel<'a>(
         let origin = origin.to_str().unwrap_or_default();
         if !channel.allows_origin(origin) {
             return Err(ApiError::Forbidden {
-                code: "origin_not_allowed",
+                code: ErrorCode::OriginNotAllowed,
                 message: format!("This chat can't be used from {origin}."),
             });
         }
@@ -104,7 +108,7 @@ pub async fn identify(
 ) -> Result<Json<Identified>, ApiError> {
     let channel = allowed_channel(&state, &id, &headers)?;
     Ok(Json(
-        chat::identify(&state, channel, &body.identity_token).await?,
+        identity::identify(&state, channel, &body.identity_token).await?,
     ))
 }
 
@@ -119,7 +123,7 @@ pub async fn session(
     State(state): State<AppState>,
     Visitor(record): Visitor,
 ) -> Result<Json<Session>, ApiError> {
-    Ok(Json(chat::view(&state, &record).await?))
+    Ok(Json(view(&state, &record).await?))
 }
 
 /// Which page of messages to read: `after` a sequence number (catching up), `before` one
@@ -134,14 +138,20 @@ pub struct PageQuery {
     limit: Option<u32>,
 }
 
+/// The page size a listing asks for: [`PAGE_DEFAULT`] when unnamed, 1 to [`PAGE_MAX`].
+pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {PAGE_MAX}."
+        )));
+    }
+    Ok(limit)
+}
+
 impl PageQuery {
     pub fn page(&self) -> Result<PageRequest, ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=200).contains(&limit) {
-            return Err(ApiError::BadRequest(
-                "limit must be between 1 and 200.".into(),
-            ));
-        }
+        let limit = page_limit(self.limit)?;
         match (self.after, self.before) {
             (Some(_), Some(_)) => Err(ApiError::BadRequest(
                 "Give either after or before, not both.".into(),
@@ -181,9 +191,9 @@ pub async fn send(
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
     let appended = match access {
         VisitorAccess::Live(record) => {
-            chat::send(&state, &record, Author::Visitor, message).await?
+            messages::send(&state, &record, Author::Visitor, message).await?
         }
-        VisitorAccess::Verified(grant) => chat::send_verified(&state, &grant, message).await?,
+        VisitorAccess::Verified(grant) => send_verified(&state, &grant, message).await?,
     };
     let status = if appended.created {
         StatusCode::CREATED
@@ -203,8 +213,8 @@ pub async fn regarding(
     Visitor(record): Visitor,
     ApiJson(body): ApiJson<SetRegarding>,
 ) -> Result<Json<Session>, ApiError> {
-    let updated = chat::set_regarding(&state, &record, body.regarding).await?;
-    Ok(Json(chat::view(&state, &updated).await?))
+    let updated = lifecycle::set_regarding(&state, &record, body.regarding).await?;
+    Ok(Json(view(&state, &updated).await?))
 }
 
 /// The visitor ends the chat (rule 5); it then takes no more messages. Only agents end
@@ -219,8 +229,8 @@ pub async fn end(
     VisitorCaller(access): VisitorCaller,
 ) -> Result<Json<Session>, ApiError> {
     let VisitorAccess::Live(record) = access else {
-        return Err(chat::visitor_cannot_end());
+        return Err(ChatError::VisitorCannotEnd.into());
     };
-    let ended = chat::end(&state, &record, EndReason::Visitor, None).await?;
-    Ok(Json(chat::view(&state, &ended).await?))
+    let ended = lifecycle::end(&state, &record, EndReason::Visitor, None).await?;
+    Ok(Json(view(&state, &ended).await?))
 }

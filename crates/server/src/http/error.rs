@@ -1,7 +1,6 @@
-//! The one error type of the HTTP boundary. Each variant documents its status; unexpected
-//! errors are logged with their context and answered with a bare 500, never with details.
-
-use std::collections::BTreeMap;
+//! The one error type of the HTTP boundary. Each variant documents its status; the chat
+//! rules' refusals convert into it; unexpected errors are logged with their context and
+//! answered with a bare 500, never with details.
 
 use axum::{
     Json,
@@ -9,10 +8,9 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use palaver_protocol::{EndReason, ErrorBody};
+use palaver_protocol::{EndReason, ErrorBody, ErrorCode};
 
-/// Per-field messages, for a form to show beside each field.
-pub type FieldErrors = BTreeMap<String, String>;
+use crate::chat::error::{ChatError, FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -25,10 +23,10 @@ pub enum ApiError {
     /// 401: a persistent channel's identity token, or the access it gave, is refused;
     /// `identity_expired` tells the widget to ask its site for a fresh token.
     #[error("{message}")]
-    IdentityRefused { code: &'static str, message: String },
+    IdentityRefused { code: ErrorCode, message: String },
     /// 403: the caller may not do this (an origin the channel does not allow).
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden { code: ErrorCode, message: String },
     /// 404: no such channel, session or contact.
     #[error("{0}")]
     NotFound(&'static str),
@@ -38,7 +36,7 @@ pub enum ApiError {
     /// 409: the request conflicts with the current state (outside operating hours,
     /// a session another agent has joined, a name already taken).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// 410: the session is over; `end_reason` says why.
     #[error("This chat has ended.")]
     SessionEnded(EndReason),
@@ -60,35 +58,23 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// A 422 for the given field messages.
-    pub fn fields(fields: FieldErrors) -> Self {
-        Self::Validation {
-            message: "Some details need fixing.".into(),
-            fields,
-        }
-    }
-
-    /// A 422 for one field.
-    pub fn field(name: &str, message: String) -> Self {
-        Self::fields(FieldErrors::from([(name.to_owned(), message)]))
-    }
-
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Self::IdentityRefused { code, .. } => (StatusCode::UNAUTHORIZED, code),
-            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Self::NoConversation => (StatusCode::NOT_FOUND, "no_conversation"),
-            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
-            Self::SessionEnded(_) => (StatusCode::GONE, "session_ended"),
-            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            Self::UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
-            Self::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
-            Self::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            Self::IdentityRefused { code, .. } => (StatusCode::UNAUTHORIZED, *code),
+            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            Self::NoConversation => (StatusCode::NOT_FOUND, ErrorCode::NoConversation),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, *code),
+            Self::SessionEnded(_) => (StatusCode::GONE, ErrorCode::SessionEnded),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            Self::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+            ),
+            Self::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Validation),
+            Self::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
 
@@ -100,7 +86,7 @@ impl ApiError {
             other => other.to_string(),
         };
         ErrorBody {
-            error: code.into(),
+            error: code,
             message,
             fields: match self {
                 Self::Validation { fields, .. } => fields.clone(),
@@ -121,6 +107,48 @@ impl IntoResponse for ApiError {
         }
         let (status, _) = self.status_and_code();
         (status, Json(self.body())).into_response()
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(error: ChatError) -> Self {
+        let message = error.to_string();
+        match error {
+            ChatError::Unauthorized(message) => Self::Unauthorized(message),
+            ChatError::IdentityExpired(_) => Self::IdentityRefused {
+                code: ErrorCode::IdentityExpired,
+                message,
+            },
+            ChatError::IdentityInvalid(_) => Self::IdentityRefused {
+                code: ErrorCode::IdentityInvalid,
+                message,
+            },
+            ChatError::NotFound(message) => Self::NotFound(message),
+            ChatError::NoConversation => Self::NoConversation,
+            ChatError::IdentityRequired => Self::Conflict {
+                code: ErrorCode::IdentityRequired,
+                message,
+            },
+            ChatError::NotPersistent(_) => Self::Conflict {
+                code: ErrorCode::NotPersistent,
+                message,
+            },
+            ChatError::VisitorCannotEnd => Self::Forbidden {
+                code: ErrorCode::AgentEndsConversation,
+                message,
+            },
+            ChatError::OutsideOperatingHours(_) => Self::Conflict {
+                code: ErrorCode::OutsideOperatingHours,
+                message,
+            },
+            ChatError::AlreadyJoined(_) => Self::Conflict {
+                code: ErrorCode::AlreadyJoined,
+                message,
+            },
+            ChatError::SessionEnded(reason) => Self::SessionEnded(reason),
+            ChatError::Invalid { message, fields } => Self::Validation { message, fields },
+            ChatError::Unexpected(error) => Self::Unexpected(error),
+        }
     }
 }
 

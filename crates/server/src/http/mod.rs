@@ -1,10 +1,17 @@
-//! The HTTP surface: [`router`] assembles the public visitor API, the agent API, the two
-//! event streams, the OpenAPI document and the static files (widget, loader, console, demo
-//! pages).
+//! The HTTP surface, the top layer: [`router`] assembles the public visitor API, the agent
+//! API, the two event streams, the OpenAPI document and the static files (widget, loader,
+//! console, demo pages). Handlers parse the request, call the chat rules and convert their
+//! refusals into [`error::ApiError`].
+//!
+//! - [`visitor`], [`agent`], [`site`], [`console`]: the routes, one module per audience.
+//! - [`socket`]: the visitor's and the agent's WebSocket streams.
+//! - [`extract`]: bodies, queries and paths with clear rejections, and bearer-token callers.
+//! - [`openapi`]: the API described as OpenAPI, at `/api/openapi.json`.
+//! - [`error`]: [`error::ApiError`], the boundary's one error type.
 
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, FromRequest, FromRequestParts},
+    extract::DefaultBodyLimit,
     http::{HeaderValue, Method, header},
     routing::{get, post, put},
 };
@@ -14,33 +21,21 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
-use utoipa::OpenApi;
 
-use crate::{error::ApiError, startup::AppState};
+use crate::state::AppState;
 
-mod agent;
-mod console;
-mod events;
-mod site;
-mod visitor;
+pub mod agent;
+pub mod console;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod site;
+pub mod socket;
+pub mod visitor;
 
-/// The largest request body accepted: a message is at most 4,000 characters.
+/// The largest request body accepted: a message is at most
+/// [`palaver_protocol::limits::MESSAGE_MAX_CHARS`] characters.
 const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// A JSON body whose rejections are [`ApiError`]s with clear messages.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(pub T);
-
-/// A query string whose rejections are [`ApiError`]s.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
-pub struct ApiQuery<T>(pub T);
-
-/// A path parameter whose rejections are [`ApiError`]s.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
-pub struct ApiPath<T>(pub T);
 
 pub fn router(state: AppState) -> Router {
     let widget_dir = state.widget_dir.clone();
@@ -56,7 +51,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/session/end", post(visitor::end))
         .route("/session/regarding", put(visitor::regarding))
-        .route("/session/events", get(events::visitor))
+        .route("/session/events", get(socket::visitor::upgrade))
         .route("/agent/login", post(agent::login))
         .route("/agent/logout", post(agent::logout))
         .route("/agent/me", get(agent::me))
@@ -73,7 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/sessions/{id}/wait", post(agent::wait))
         .route("/agent/sessions/{id}/regarding", put(agent::regarding))
         .route("/agent/contacts/{id}/sessions", get(agent::history))
-        .route("/agent/events", get(events::agent))
+        .route("/agent/events", get(socket::agent::upgrade))
         .fallback(site::api_not_found);
 
     // The widget's files keep fixed names (the loader imports them by name), so browsers must
@@ -87,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let mut router = Router::new()
         .nest("/api/v1", api)
-        .route("/api/openapi.json", get(site::openapi))
+        .route("/api/openapi.json", get(openapi::document))
         .route("/healthz", get(site::healthz))
         .merge(widget)
         .merge(console::router(&state.console_dir));
@@ -116,53 +111,4 @@ fn cors(state: &AppState) -> CorsLayer {
         }))
         .allow_methods([Method::GET, Method::POST, Method::PUT])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Palaver", description = "Embeddable website chat: the visitor and agent API."),
-    paths(
-        visitor::channel,
-        visitor::start,
-        visitor::identify,
-        visitor::session,
-        visitor::messages,
-        visitor::send,
-        visitor::end,
-        visitor::regarding,
-        events::visitor,
-        agent::login,
-        agent::logout,
-        agent::me,
-        agent::agents,
-        agent::channels,
-        agent::list,
-        agent::session,
-        agent::messages,
-        agent::reply,
-        agent::join,
-        agent::end,
-        agent::wait,
-        agent::regarding,
-        agent::history,
-        events::agent,
-        site::healthz,
-    ),
-    modifiers(&BearerAuth)
-)]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        for name in ["session_token", "agent_token"] {
-            components.add_security_scheme(
-                name,
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-            );
-        }
-    }
 }

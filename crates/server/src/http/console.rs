@@ -17,7 +17,7 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
 };
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Serves the built console from `dir`. Any path under `/console/` that is not a file gets
 /// index.html, so a reload of a deep link still opens the console.

@@ -1,17 +1,18 @@
-//! What is not the JSON API proper: health, the OpenAPI document, the demo host page, and a
-//! JSON 404 for unknown API paths.
+//! What is not the JSON API proper: health, the demo host pages and their identity tokens,
+//! and a JSON 404 for unknown API paths.
 
 use axum::{
-    Json,
     extract::State,
     http::{Uri, header},
     response::{Html, IntoResponse},
 };
 use serde::Deserialize;
-use utoipa::OpenApi;
 
-use super::{ApiDoc, ApiQuery};
-use crate::{error::ApiError, identity::Claims, startup::AppState};
+use crate::{
+    http::{error::ApiError, extract::ApiQuery},
+    identity::Claims,
+    state::AppState,
+};
 
 /// How long the demo's identity tokens last: short, as a site's should be, so the widget's
 /// refresh through `Palaver.setIdentityProvider` is seen working.
@@ -21,10 +22,6 @@ const DEMO_TOKEN_MINUTES: i64 = 10;
 #[utoipa::path(get, path = "/healthz", tag = "site", responses((status = 200, body = String)))]
 pub async fn healthz() -> &'static str {
     "ok"
-}
-
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
 }
 
 /// A host page that embeds the widget with its one script tag, as a site owner would.

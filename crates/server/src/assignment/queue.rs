@@ -1,0 +1,82 @@
+//! The one queue that unheld sessions wait in, in the order they joined, whatever their
+//! channel: a live visitor's place and estimated wait (live mode rule 6) are read from it.
+
+use std::collections::HashMap;
+
+use palaver_protocol::{ChannelMode, QueueStatus, SessionState};
+
+use crate::{hub::Event, state::AppState, store::SessionRecord};
+
+/// How many recent waits the queue's estimate averages.
+const RECENT_WAITS: u32 = 20;
+
+/// The queue as of now, in routing order, with each channel's wait per place: a live
+/// visitor's place and estimated wait (live mode rule 6) are read from it.
+pub struct Queue {
+    order: Vec<SessionRecord>,
+    per_visitor: HashMap<String, u64>,
+}
+
+impl Queue {
+    pub async fn load(state: &AppState) -> anyhow::Result<Self> {
+        let order = state.store.queued_sessions(state.clock.now()).await?;
+        let mut per_visitor = HashMap::new();
+        for record in &order {
+            if !per_visitor.contains_key(&record.channel) {
+                let wait = wait_per_visitor(state, &record.channel).await?;
+                per_visitor.insert(record.channel.clone(), wait);
+            }
+        }
+        Ok(Self { order, per_visitor })
+    }
+
+    /// Where a queued live session stands, and how long its visitor may wait; persistent
+    /// visitors are never told (persistent mode rule 3), though they hold places.
+    pub fn status(&self, record: &SessionRecord) -> Option<QueueStatus> {
+        if record.mode != ChannelMode::Live {
+            return None;
+        }
+        let index = self
+            .order
+            .iter()
+            .position(|queued| queued.id == record.id)?;
+        let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let per_visitor = self.per_visitor.get(&record.channel).copied().unwrap_or(0);
+        Some(QueueStatus {
+            position,
+            estimated_wait_seconds: per_visitor.saturating_mul(u64::from(position)),
+        })
+    }
+
+    /// Tells every queued live visitor their place.
+    pub fn publish(&self, state: &AppState) {
+        for record in &self.order {
+            if let Some(queue) = self.status(record) {
+                state.hub.publish(Event::Queue {
+                    session_id: record.id,
+                    queue,
+                });
+            }
+        }
+    }
+}
+
+/// Whether a session has a place in the queue as of now.
+pub fn is_queued(state: &AppState, record: &SessionRecord) -> bool {
+    record.state_at(state.clock.now()) == SessionState::Queued
+}
+
+/// The mean wait of the channel's recently joined sessions, or the channel's assumption
+/// before it has any.
+async fn wait_per_visitor(state: &AppState, channel_id: &str) -> anyhow::Result<u64> {
+    let waits = state.store.recent_waits(channel_id, RECENT_WAITS).await?;
+    if waits.is_empty() {
+        let assumed = state
+            .channels
+            .get(channel_id)
+            .map_or(120, |channel| channel.estimated_wait_per_visitor.as_secs());
+        return Ok(assumed);
+    }
+    let total: i64 = waits.iter().map(chrono::Duration::num_seconds).sum();
+    Ok(u64::try_from(total / waits.len() as i64).unwrap_or(0))
+}

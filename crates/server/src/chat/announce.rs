@@ -1,0 +1,46 @@
+//! Telling everyone watching: system notes in a session's transcript, and a changed session
+//! announced to agents, its visitor, its agent's load and the queue. Every change is written
+//! to the store first and announced after.
+
+use uuid::Uuid;
+
+use crate::{
+    assignment::{queue::Queue, status::publish_status},
+    chat::view::agent_view,
+    domain::MessageBody,
+    hub::Event,
+    state::AppState,
+    store::{Author, NewMessage, SessionRecord},
+};
+
+/// Announces a changed session to agents and its visitor, the load of its agent, and the
+/// queue it joined or left.
+pub async fn publish_change(state: &AppState, record: &SessionRecord) -> anyhow::Result<()> {
+    state
+        .hub
+        .publish(Event::Session(agent_view(state, record).await?));
+    if let Some(agent) = &record.agent {
+        publish_status(state, agent.id).await?;
+    }
+    Queue::load(state).await?.publish(state);
+    Ok(())
+}
+
+/// Writes a system message into the session's transcript and announces it.
+pub async fn system_note(state: &AppState, session_id: Uuid, text: String) -> anyhow::Result<()> {
+    let appended = state
+        .store
+        .append_message(NewMessage {
+            session_id,
+            author: Author::System,
+            client_msg_id: None,
+            body: MessageBody::system(text),
+            at: state.clock.now(),
+            inactive_at: None,
+        })
+        .await?;
+    if let Some(appended) = appended {
+        state.hub.publish(Event::Message(appended.message));
+    }
+    Ok(())
+}

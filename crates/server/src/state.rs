@@ -1,0 +1,70 @@
+//! [`AppState`]: what every request handler, socket and background task holds. It is the
+//! bottom of the server's layers: everything may hold it, it holds only building blocks.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use tokio::sync::{Mutex, watch};
+
+use crate::{
+    assignment::presence::Presence,
+    clock::Clock,
+    config::{Channels, Config},
+    hub::Hub,
+    store::Store,
+};
+
+/// Everything a request handler needs, cloned cheaply into each.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub channels: Arc<Channels>,
+    pub hub: Hub,
+    pub agent_token_ttl: Duration,
+    pub widget_dir: PathBuf,
+    pub console_dir: PathBuf,
+    pub demo: bool,
+    /// Agents' consoles and availability.
+    pub presence: Arc<Presence>,
+    /// Held by a routing pass, so that passes run one at a time. A tokio mutex: the pass
+    /// holds it across the store's awaits.
+    pub routing_pass: Arc<Mutex<()>>,
+    /// Turns `true` when the server begins to stop.
+    stopping: Arc<watch::Sender<bool>>,
+}
+
+impl AppState {
+    /// The state of a server with nobody connected yet.
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        channels: Channels,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            channels: Arc::new(channels),
+            hub: Hub::new(),
+            agent_token_ttl: config.agent_token_ttl,
+            widget_dir: config.widget_dir.clone(),
+            console_dir: config.console_dir.clone(),
+            demo: config.demo,
+            presence: Arc::default(),
+            routing_pass: Arc::default(),
+            stopping: Arc::new(watch::Sender::new(false)),
+        }
+    }
+
+    /// Tells long-lived work (sockets) that the server is stopping.
+    pub fn begin_stopping(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Completes when the server begins to stop; long-lived work (sockets) ends then.
+    pub async fn stopping(&self) {
+        let mut stopping = self.stopping.subscribe();
+        // An error means the sender is gone, which also means stopping.
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+    }
+}
