@@ -22,7 +22,11 @@
 //!   for both apps' wasm-bindgen tests.
 //!
 //! The crate holds no Leptos components and no app state: each app keeps its own hook
-//! (`use_console`, `use_chat_connection`) and calls these pieces from it.
+//! (`use_console`, `use_chat_connection`) and calls these pieces from it. A hook's
+//! connection is `keep_connected(link, wake_up.start(), || self.connect_once())`, where
+//! `connect_once` opens [`socket::open`], sends its `auth` frame (naming
+//! [`Transcript::last_seq`] when the server replays from there), handles events until the
+//! stream drops, and answers [`reconnect::Ended`].
 //!
 //! Tests run in headless Chromium: `cargo test -p palaver-client --target
 //! wasm32-unknown-unknown`.

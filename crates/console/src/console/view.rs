@@ -72,6 +72,7 @@ impl SessionView {
         self.generation.get_value()
     }
 
+    /// Whether an answer asked for at `generation` is still for what the view shows.
     pub(super) fn current(&self, generation: u32) -> bool {
         self.generation.get_value() == generation
     }
