@@ -6,8 +6,7 @@
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod components;
+mod live;
 mod mount;
 mod persistent;
-// Some helpers serve only the tests that follow.
-#[allow(dead_code)]
 mod support;

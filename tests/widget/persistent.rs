@@ -5,9 +5,10 @@ use gloo_storage::{LocalStorage, Storage};
 use palaver_widget::WidgetConfig;
 use serde_json::{Value, json};
 use uuid::Uuid;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use crate::support::{Mounted, SERVER, eventually, fake_server};
+use crate::support::{Mounted, SERVER, Stream, eventually, fake_server};
 
 fn channel_info(id: &str, open: bool) -> Value {
     json!({
@@ -449,5 +450,114 @@ async fn reset_forgets_a_signed_in_visitor_and_waits_for_a_new_identity() {
         1,
         "asked once, after the reset: {names:?}"
     );
+    widget.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_fresh_identity_changes_the_bearer_token_and_keeps_the_chat_and_the_draft() {
+    let contact = Uuid::new_v4();
+    members_channel(
+        "t-refresh",
+        true,
+        200,
+        identified_with("pv-refresh-1", contact, Value::Null),
+    );
+    let widget = Mounted::app(config("t-refresh", Some("a.valid.token")));
+    widget.wait_for("composer-input").await;
+    widget.type_into("composer-input", "A draft");
+
+    let fresh = Uuid::new_v4();
+    fake_server(&[
+        (
+            "POST /api/v1/channels/t-refresh/identify",
+            200,
+            identified_with("pv-refresh-2", contact, Value::Null),
+        ),
+        (
+            "POST /api/v1/session/messages Bearer pv-refresh-2",
+            201,
+            message(
+                fresh,
+                1,
+                json!({"kind": "visitor"}),
+                "After the refresh",
+                json!("$client_msg_id"),
+            ),
+        ),
+    ]);
+    let stream = Stream::accept("pv-refresh-2");
+    widget.command("identify", &["a.fresh.token"]);
+    stream.authenticated(1).await;
+    stream.push(json!({"type": "ready", "session": null}));
+    let draft = widget
+        .find("composer-input")
+        .expect("the composer stays")
+        .dyn_into::<web_sys::HtmlTextAreaElement>()
+        .expect("a textarea");
+    assert_eq!(
+        draft.value(),
+        "A draft",
+        "the sign-in did not rebuild the chat"
+    );
+
+    widget.write("After the refresh");
+    eventually("the message goes with the fresh token", || {
+        widget
+            .find("message")
+            .and_then(|row| row.get_attribute("data-status"))
+            .as_deref()
+            == Some("sent")
+    })
+    .await;
+    widget.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_new_conversation_on_the_stream_replaces_the_old_one_and_late_news_of_it_is_dropped() {
+    let (contact, old, fresh) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let sam = json!({"kind": "agent", "id": Uuid::new_v4(), "name": "Sam"});
+    members_channel(
+        "t-switch-stream",
+        true,
+        200,
+        identified_with(
+            "pv-switch-stream",
+            contact,
+            session(old, contact, "t-switch-stream"),
+        ),
+    );
+    fake_server(&[(
+        "GET /api/v1/session/messages?limit=30 Bearer pv-switch-stream",
+        200,
+        json!({
+            "messages": [message(old, 1, sam.clone(), "About your order", Value::Null)],
+            "has_more": false,
+        }),
+    )]);
+    let stream = Stream::accept("pv-switch-stream");
+    let widget = Mounted::app(config("t-switch-stream", Some("a.valid.token")));
+    let auth = stream.authenticated(1).await;
+    assert_eq!(
+        auth["session_id"],
+        json!(old),
+        "the catch-up counts in the one shown"
+    );
+    stream.push(json!({"type": "ready", "session": session(old, contact, "t-switch-stream")}));
+    eventually("the history shows", || widget.messages().len() == 1).await;
+
+    stream.push(json!({"type": "session", "session": session(fresh, contact, "t-switch-stream")}));
+    stream.push(json!({
+        "type": "message",
+        "message": message(fresh, 1, sam.clone(), "A new question?", Value::Null),
+    }));
+    stream.push(json!({
+        "type": "message",
+        "message": message(old, 2, sam, "Late news of the old one", Value::Null),
+    }));
+    eventually("only the new conversation shows", || {
+        widget.messages() == [("agent".to_owned(), "A new question?".to_owned())]
+    })
+    .await;
+    assert!(widget.find("conversation-closed").is_none());
     widget.remove();
 }
