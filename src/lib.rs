@@ -11,9 +11,12 @@
 //!   app into it.
 //! - [`config`]: [`WidgetConfig`], the settings read from the host element.
 //! - [`app`]: the root component; starts the chat, provides contexts once, composes the rest.
-//! - [`connection`]: `use_chat_connection()`, the chat as signals and actions: resume,
-//!   history, the event stream with reconnection, and the outbox; its `persistent` module
-//!   signs a persistent channel's visitor in and follows their one open conversation.
+//! - [`chat`]: `use_chat_connection()`, the chat as signals and callbacks, one concern a
+//!   file: [`chat::state`] (what the panel shows: one enum, plain transitions, tested
+//!   natively), [`chat::epoch`] (which answers are stale), and the event stream with
+//!   reconnection and catch-up, history pages, the outbox, a live session's resume, start
+//!   and end, a persistent visitor's sign-in and refresh, their one open conversation, and
+//!   operating hours.
 //! - [`session`]: what is kept in localStorage (session, details, outbox, and in persistent
 //!   mode the contact the outbox belongs to).
 //! - [`api`]: the server's REST API.
@@ -25,9 +28,11 @@
 //!   page's CSS and the widget's never meet.
 //! - `index.html` and `Trunk.toml`: the Trunk build, which writes everything to `dist/`.
 //!
-//! Component tests sit next to their component under `#[cfg(test)]` and run in headless
-//! Chromium: `cargo test -p palaver-widget --target wasm32-unknown-unknown`. `test_support`
-//! mounts the app and fakes the server's REST answers inside the page.
+//! Tests: the browser tests in `tests/widget/` drive the mounted app through this public
+//! API against a fake server inside the page (REST and the event stream), in headless
+//! Chromium: `cargo test -p palaver-widget --target wasm32-unknown-unknown`. Small unit tests
+//! stay beside their code; the pure ones (state, epoch, backoff, refresh timing) also run
+//! natively with `cargo test -p palaver-widget --lib`.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
