@@ -1,39 +1,14 @@
 //! The server's REST API, as the widget calls it. Every call answers with the server's typed
-//! body or an [`ApiFailure`] that says whether the server refused (with its error body) or
+//! body or an [`ApiFailure`] (the client crate's, shared with the console) that says whether the server refused (with its error body) or
 //! could not be reached.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
+pub use palaver_client::ApiFailure;
 use palaver_protocol::{
     ChannelInfo, ErrorBody, ErrorCode, Identified, Identify, Message, MessagePage, SendMessage,
     Session, SessionCreated, SetRegarding, StartSession,
 };
 use serde::{Serialize, de::DeserializeOwned};
-
-/// Why a call failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ApiFailure {
-    /// The server answered with an error status and body.
-    Refused { status: u16, body: ErrorBody },
-    /// The server could not be reached (offline, down, blocked).
-    Unreachable,
-}
-
-impl ApiFailure {
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Refused { status, .. } => Some(*status),
-            Self::Unreachable => None,
-        }
-    }
-
-    /// The server's error code (`identity_expired`, `no_conversation`…), when it refused.
-    pub fn code(&self) -> Option<ErrorCode> {
-        match self {
-            Self::Refused { body, .. } => Some(body.error),
-            Self::Unreachable => None,
-        }
-    }
-}
 
 /// The API of one server.
 #[derive(Debug, Clone, PartialEq, Eq)]
