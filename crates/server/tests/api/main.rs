@@ -8,4 +8,3 @@ mod live_mode;
 mod messages;
 mod persistent_mode;
 mod routing;
-mod store;

@@ -1,5 +1,7 @@
-//! The store conformance suite: what every [`Store`] implementation must do, written once
-//! against the trait and run against each implementation through `conformance_suite!`.
+//! The store conformance suite, a test target of its own (`cargo test -p palaver-server
+//! --test store`): what every [`Store`] implementation must do, written once against the
+//! trait and run against each implementation through `conformance_suite!`. It starts no
+//! server: it drives the store alone.
 
 use std::sync::Arc;
 
@@ -9,9 +11,9 @@ use palaver_protocol::{AgentRef, ChannelMode, Contact, EndReason, Message, Sende
 use palaver_server::{
     domain::{ClientMsgId, Email, MessageBody, PersonName, PhoneNumber, UserId},
     store::{
-        AgentFilter, AgentRecord, Appended, Author, ContactDetails, IdentityGrant, NewMessage,
-        NewSession, PageRequest, SessionFilter, SessionRecord, Store, VerifiedDetails,
-        sqlite::SqliteStore,
+        AgentFilter, AgentRecord, Appended, Author, ContactDetails, ContactStore, IdentityGrant,
+        MessageStore, NewMessage, NewSession, PageRequest, SessionFilter, SessionRecord,
+        SessionStore, Store, VerifiedDetails, sqlite::SqliteStore,
     },
 };
 use tempfile::TempDir;
