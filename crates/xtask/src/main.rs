@@ -26,14 +26,16 @@ use anyhow::{Context, Result, bail, ensure};
 
 use crate::size::{Sizes, WIDGET_FILES, console_files};
 
+mod install;
+mod layers;
 mod size;
 
-/// Trunk 0.22 needs a newer rustc than the workspace's.
-const TRUNK_VERSION: &str = "0.21.14";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The two apps Trunk builds to WebAssembly; neither builds for the host.
 const WIDGET: &str = "palaver-widget";
 const CONSOLE: &str = "palaver-console";
+/// The source folders whose modules must import one way (`layers`).
+const ONE_WAY_CRATES: &[&str] = &["crates/server/src"];
 /// Where the console's crate lives, from the repository root; Trunk builds it there.
 const CONSOLE_DIR: &str = "crates/console";
 
@@ -168,6 +170,7 @@ impl Xtask {
         self.step("cargo fmt --check", |x| {
             x.run(x.cargo().args(["fmt", "--all", "--", "--check"]))
         })?;
+        self.step("modules import one way (no circles)", Self::check_layers)?;
         self.step("clippy (server and tools)", |x| {
             x.run(
                 x.cargo()
@@ -219,6 +222,23 @@ impl Xtask {
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
             x.run_tests(&mut tests)
         })?;
+        Ok(())
+    }
+
+    /// Fails when any of the crates' modules import each other in a circle, naming the
+    /// files and the imports that tie them.
+    fn check_layers(&mut self) -> Result<()> {
+        let mut found = Vec::new();
+        for src in ONE_WAY_CRATES {
+            for circle in layers::circles(&self.root.join(src))? {
+                found.push(format!("{src}: {circle}"));
+            }
+        }
+        ensure!(
+            found.is_empty(),
+            "modules import each other in a circle:\n{}",
+            found.join("\n")
+        );
         Ok(())
     }
 
@@ -274,28 +294,6 @@ impl Xtask {
         Ok(())
     }
 
-    fn install_wasm_target(&mut self) -> Result<()> {
-        let installed =
-            self.output(
-                self.command("rustup")
-                    .args(["target", "list", "--installed"]),
-            )?;
-        if installed.lines().any(|target| target.trim() == WASM_TARGET) {
-            return Ok(());
-        }
-        self.run(self.command("rustup").args(["target", "add", WASM_TARGET]))
-    }
-
-    fn install_trunk(&mut self) -> Result<()> {
-        if self.installed_version("trunk").as_deref() == Some(TRUNK_VERSION) {
-            return Ok(());
-        }
-        self.run(
-            self.cargo()
-                .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]),
-        )
-    }
-
     /// Runs `cargo test …`, echoing its output and counting its results into the tally.
     fn run_tests(&mut self, command: &mut Command) -> Result<()> {
         let mut child = command
@@ -313,81 +311,6 @@ impl Xtask {
             bail!("{} exited with {status}", show(command));
         }
         Ok(())
-    }
-
-    /// wasm-bindgen's CLI must match the library exactly, so its version comes from
-    /// Cargo.lock. No `--locked`: the registry mirror lacks one of its locked dependencies.
-    fn install_wasm_bindgen(&mut self) -> Result<()> {
-        let version = self.locked_wasm_bindgen()?;
-        if self.installed_version("wasm-bindgen").as_deref() == Some(version.as_str()) {
-            return Ok(());
-        }
-        self.run(
-            self.cargo()
-                .args(["install", "wasm-bindgen-cli", "--version", &version]),
-        )
-    }
-
-    /// Installs Debian's Chromium and its matching driver, which the browser tests use.
-    fn install_chromium(&mut self) -> Result<()> {
-        if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
-            return Ok(());
-        }
-        self.run(self.command("apt-get").arg("update"))?;
-        self.run(
-            self.command("apt-get")
-                .args(["install", "-y", "chromium", "chromium-driver"]),
-        )
-    }
-
-    /// The wasm-bindgen version in Cargo.lock, checked against the pins in both Trunk.toml
-    /// files (an offline Trunk build fails on a mismatch, with a less helpful message).
-    fn locked_wasm_bindgen(&self) -> Result<String> {
-        let lock = self.root.join("Cargo.lock");
-        if !lock.exists() {
-            self.run(self.cargo().arg("generate-lockfile"))?;
-        }
-        let lock = fs::read_to_string(&lock).context("reading Cargo.lock")?;
-        let version = lock
-            .split("[[package]]")
-            .find_map(|package| {
-                let mut lines = package
-                    .lines()
-                    .map(str::trim)
-                    .filter(|line| !line.is_empty());
-                (lines.next()? == "name = \"wasm-bindgen\"")
-                    .then(|| {
-                        lines
-                            .next()?
-                            .strip_prefix("version = \"")?
-                            .strip_suffix('"')
-                    })
-                    .flatten()
-            })
-            .context("Cargo.lock has no wasm-bindgen package")?
-            .to_owned();
-        for trunk in ["Trunk.toml", "crates/console/Trunk.toml"] {
-            let pins = fs::read_to_string(self.root.join(trunk))
-                .with_context(|| format!("reading {trunk}"))?;
-            ensure!(
-                pins.contains(&format!("wasm_bindgen = \"{version}\"")),
-                "Cargo.lock has wasm-bindgen {version}, but {trunk}'s [tools] wasm_bindgen \
-                 differs; make them equal"
-            );
-        }
-        Ok(version)
-    }
-
-    /// The version a tool reports with `--version` ("trunk 0.21.14" gives "0.21.14"), or
-    /// `None` when it is not installed.
-    fn installed_version(&self, tool: &str) -> Option<String> {
-        let output = self.command(tool).arg("--version").output().ok()?;
-        let stdout = String::from_utf8(output.stdout).ok()?;
-        output
-            .status
-            .success()
-            .then(|| stdout.split_whitespace().nth(1).map(str::to_owned))
-            .flatten()
     }
 
     /// Runs one step, printing its name, then its outcome and duration.
