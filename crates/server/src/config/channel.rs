@@ -1,62 +1,14 @@
-//! The server's configuration: command-line flags (each also read from the environment) and
-//! the channel definitions from a TOML file. The defaults run the product with no set-up:
-//! an SQLite file in the working directory, localhost, and a built-in `demo` channel.
+//! A channel (*Configuration* to agents): one widget configuration with its mode, allowed
+//! origins, windows and key, and the TOML file that defines the server's channels.
 
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{collections::HashMap, time::Duration};
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use palaver_protocol::{ChannelInfo, ChannelMode};
 use serde::Deserialize;
 
-use crate::identity::IdentityKey;
-
-/// How the server runs.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(name = "palaver-server", version, about = "The Palaver chat server")]
-pub struct Config {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "PALAVER_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-
-    /// Database URL: `sqlite://FILE` (created when missing).
-    #[arg(
-        long,
-        env = "PALAVER_DATABASE_URL",
-        default_value = "sqlite://palaver.db"
-    )]
-    pub database_url: String,
-
-    /// TOML file with the channel definitions; without it, one `demo` live channel.
-    #[arg(long, env = "PALAVER_CHANNELS")]
-    pub channels: Option<PathBuf>,
-
-    /// Directory of the built widget (`trunk build` output), served at `/widget/`.
-    #[arg(long, env = "PALAVER_WIDGET_DIR", default_value = "dist")]
-    pub widget_dir: PathBuf,
-
-    /// Directory of the built agent console (`trunk build` in `crates/console`), served at
-    /// `/console/`.
-    #[arg(
-        long,
-        env = "PALAVER_CONSOLE_DIR",
-        default_value = "crates/console/dist"
-    )]
-    pub console_dir: PathBuf,
-
-    /// Serve a demo host page at `/` and create the agent `demo` (password `demo`).
-    #[arg(long, env = "PALAVER_DEMO")]
-    pub demo: bool,
-
-    /// How long an agent's sign-in lasts.
-    #[arg(long, env = "PALAVER_AGENT_TOKEN_TTL", default_value = "12h", value_parser = humantime_serde::re::humantime::parse_duration)]
-    pub agent_token_ttl: Duration,
-
-    /// How often sessions past their window or inactivity timeout are closed and announced.
-    #[arg(long, env = "PALAVER_SWEEP_INTERVAL", default_value = "5s", value_parser = humantime_serde::re::humantime::parse_duration)]
-    pub sweep_interval: Duration,
-}
+use crate::{config::hours::OperatingHours, identity::IdentityKey};
 
 /// One widget configuration (shown to agents as *Configuration*).
 #[derive(Debug, Clone, Deserialize)]
@@ -272,154 +224,13 @@ impl Channels {
     }
 }
 
-/// Weekly opening times in a time zone, one span a day at most.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "RawHours")]
-pub struct OperatingHours {
-    timezone: Tz,
-    /// Monday first.
-    days: [Option<(NaiveTime, NaiveTime)>; 7],
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHours {
-    timezone: String,
-    mon: Option<String>,
-    tue: Option<String>,
-    wed: Option<String>,
-    thu: Option<String>,
-    fri: Option<String>,
-    sat: Option<String>,
-    sun: Option<String>,
-}
-
-impl TryFrom<RawHours> for OperatingHours {
-    type Error = String;
-
-    fn try_from(raw: RawHours) -> Result<Self, String> {
-        let timezone = raw
-            .timezone
-            .parse::<Tz>()
-            .map_err(|_| format!("unknown time zone {}", raw.timezone))?;
-        let spans = [
-            raw.mon, raw.tue, raw.wed, raw.thu, raw.fri, raw.sat, raw.sun,
-        ];
-        let mut days = [None; 7];
-        for (day, span) in days.iter_mut().zip(spans) {
-            *day = span.as_deref().map(parse_span).transpose()?;
-        }
-        Ok(Self { timezone, days })
-    }
-}
-
-/// `"09:00-17:30"`; `24:00` stands for the end of the day.
-fn parse_span(span: &str) -> Result<(NaiveTime, NaiveTime), String> {
-    let bad = || format!("opening hours {span:?} are not like \"09:00-17:30\"");
-    let (open, close) = span.split_once('-').ok_or_else(bad)?;
-    let time = |text: &str| -> Result<NaiveTime, String> {
-        match text.trim() {
-            "24:00" => Ok(NaiveTime::MIN),
-            text => NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| bad()),
-        }
-    };
-    let (open, close) = (time(open)?, time(close)?);
-    if close != NaiveTime::MIN && close <= open {
-        return Err(format!("opening hours {span:?} close before they open"));
-    }
-    Ok((open, close))
-}
-
-impl OperatingHours {
-    /// Whether agents are working at `at`.
-    pub fn is_open(&self, at: DateTime<Utc>) -> bool {
-        let local = at.with_timezone(&self.timezone);
-        let weekday = local.weekday().num_days_from_monday() as usize;
-        self.days[weekday].is_some_and(|(open, close)| {
-            let time = local.time();
-            time >= open && (close == NaiveTime::MIN || time < close)
-        })
-    }
-
-    /// The next opening after `at`, within a week.
-    pub fn next_open(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local_date = at.with_timezone(&self.timezone).date_naive();
-        (0..=7)
-            .filter_map(|offset| {
-                let date = local_date.checked_add_days(chrono::Days::new(offset))?;
-                let (open, _) = self.days[date.weekday().num_days_from_monday() as usize]?;
-                let opening = self
-                    .timezone
-                    .from_local_datetime(&date.and_time(open))
-                    .earliest()?;
-                Some(opening.with_timezone(&Utc))
-            })
-            .find(|opening| *opening > at)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use chrono::Utc;
+
     use super::*;
-
-    fn hours(toml_text: &str) -> OperatingHours {
-        #[derive(Deserialize)]
-        struct Wrap {
-            hours: OperatingHours,
-        }
-        toml::from_str::<Wrap>(toml_text)
-            .expect("valid hours")
-            .hours
-    }
-
-    fn utc(text: &str) -> DateTime<Utc> {
-        text.parse().expect("valid timestamp")
-    }
-
-    #[test]
-    fn opening_hours_follow_the_channels_time_zone() {
-        // 2026-11-23 is a Monday; Paris is UTC+1 in November.
-        let hours = hours(
-            "[hours]\ntimezone = \"Europe/Paris\"\nmon = \"09:00-17:00\"\ntue = \"09:00-17:00\"",
-        );
-        assert!(!hours.is_open(utc("2026-11-23T07:59:00Z")));
-        assert!(hours.is_open(utc("2026-11-23T08:00:00Z")));
-        assert!(!hours.is_open(utc("2026-11-23T16:00:00Z")));
-        assert_eq!(
-            hours.next_open(utc("2026-11-23T16:00:00Z")),
-            Some(utc("2026-11-24T08:00:00Z"))
-        );
-        assert_eq!(
-            hours.next_open(utc("2026-11-24T20:00:00Z")),
-            Some(utc("2026-11-30T08:00:00Z"))
-        );
-    }
-
-    #[test]
-    fn a_span_to_midnight_is_open_until_the_end_of_the_day() {
-        let hours = hours("[hours]\ntimezone = \"UTC\"\nsat = \"18:00-24:00\"");
-        assert!(hours.is_open(utc("2026-11-28T23:59:00Z")));
-        assert!(!hours.is_open(utc("2026-11-29T00:00:00Z")));
-    }
-
-    #[test]
-    fn malformed_hours_are_refused() {
-        #[derive(Debug, Deserialize)]
-        #[allow(dead_code)]
-        struct Wrap {
-            hours: OperatingHours,
-        }
-        for bad in [
-            "timezone = \"Mars/Olympus\"",
-            "timezone = \"UTC\"\nmon = \"9 to 5\"",
-            "timezone = \"UTC\"\nmon = \"17:00-09:00\"",
-        ] {
-            assert!(
-                toml::from_str::<Wrap>(&format!("[hours]\n{bad}")).is_err(),
-                "{bad}"
-            );
-        }
-    }
 
     #[test]
     fn a_persistent_channel_needs_an_identity_key_and_a_live_one_takes_none() {
