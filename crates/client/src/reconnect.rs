@@ -130,13 +130,13 @@ impl Pause {
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
-    use leptos::task::spawn_local;
     use palaver_protocol::{
         Sender,
         frames::{VisitorEvent, VisitorFrame},
     };
     use serde_json::json;
     use uuid::Uuid;
+    use wasm_bindgen_futures::spawn_local;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;

@@ -13,7 +13,6 @@ use futures::{
     stream::SplitStream,
 };
 use gloo_net::websocket::{Message as WsMessage, futures::WebSocket};
-use leptos::task::spawn_local;
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Writes frames of type `F` to one open socket. Cheap to clone; every clone writes to the
@@ -90,7 +89,9 @@ fn open_text(url: &str) -> Option<(UnboundedSender<String>, SplitStream<WebSocke
     let socket = WebSocket::open(url).ok()?;
     let (mut write, read) = socket.split();
     let (text, mut outgoing) = unbounded::<String>();
-    spawn_local(async move {
+    // wasm-bindgen's own executor, not Leptos's: it needs no mounted app, and ends the
+    // writer with the page if nothing else does.
+    wasm_bindgen_futures::spawn_local(async move {
         while let Some(text) = outgoing.next().await {
             if write.send(WsMessage::Text(text)).await.is_err() {
                 break;
