@@ -89,9 +89,9 @@ fn open_text(url: &str) -> Option<(UnboundedSender<String>, SplitStream<WebSocke
     let socket = WebSocket::open(url).ok()?;
     let (mut write, read) = socket.split();
     let (text, mut outgoing) = unbounded::<String>();
-    // wasm-bindgen's own executor, not Leptos's: it needs no mounted app, and ends the
-    // writer with the page if nothing else does.
-    wasm_bindgen_futures::spawn_local(async move {
+    // Leptos's executor, which every app starts when it mounts (and [`crate::testing`] for
+    // tests that mount nothing): a second executor would cost the apps bytes for nothing.
+    leptos::task::spawn_local(async move {
         while let Some(text) = outgoing.next().await {
             if write.send(WsMessage::Text(text)).await.is_err() {
                 break;

@@ -116,8 +116,11 @@ impl Recorded {
 
 impl FakeServer {
     /// The fake server at `origin` (`http://127.0.0.1:9`), installing the fakes on first
-    /// use; a second call for the same origin gives the same server.
+    /// use; a second call for the same origin gives the same server. It also starts Leptos's
+    /// executor, which the socket's writer runs on, for tests that mount no app.
     pub fn install(origin: &str) -> Self {
+        // Already started (by a mounted app or an earlier call) is fine.
+        let _ = any_spawner::Executor::init_wasm_bindgen();
         js_sys::Function::new_no_args(INSTALL)
             .call0(&JsValue::NULL)
             .expect("install the fakes");

@@ -24,7 +24,6 @@ pub fn Header() -> impl IntoView {
                 class:offline=move || console.link.get() != Link::Online
                 role="status"
                 data-testid="link-state"
-                data-state=move || console.link.get().to_string()
             >
                 {move || words(console.link.get())}
             </span>
