@@ -32,8 +32,15 @@ pub async fn call<T: DeserializeOwned>(
     request: RequestBuilder,
     body: Option<String>,
 ) -> Result<T, ApiFailure> {
+    // Only the parsing is compiled once per answer's type; reading the body is shared.
+    let text = read(request, body).await?;
+    serde_json::from_str(&text).map_err(|_| ApiFailure::Unreachable)
+}
+
+/// [`send`], then the answer's body as text.
+async fn read(request: RequestBuilder, body: Option<String>) -> Result<String, ApiFailure> {
     let response = send(request, body).await?;
-    response.json().await.map_err(|_| ApiFailure::Unreachable)
+    response.text().await.map_err(|_| ApiFailure::Unreachable)
 }
 
 /// Sends `request` with `body` (JSON, from [`json`]); any status outside 2xx becomes

@@ -2,6 +2,10 @@
 //! with the agent's bearer token. Every call answers with the server's typed body or a
 //! [`palaver_client::ApiFailure`] that says whether the server refused (with its error code)
 //! or could not be reached; sending and reading are the client crate's [`fetch`] helpers.
+//!
+//! The calls are plain functions returning the client's future rather than `async fn`s: an
+//! `async fn` per endpoint would wrap it in one more state machine each, which the console's
+//! size pays for.
 
 use gloo_net::http::{Request, RequestBuilder};
 pub use palaver_client::ApiFailure;
@@ -70,26 +74,33 @@ impl Api {
         fetch::socket_url(&self.server, "/api/v1/agent/events")
     }
 
-    pub async fn login(&self, login: &AgentLogin) -> Result<AgentToken, ApiFailure> {
+    /// Signs in: a token for the agent's name and password.
+    pub fn login(
+        &self,
+        login: &AgentLogin,
+    ) -> impl Future<Output = Result<AgentToken, ApiFailure>> + use<> {
         self.call(Request::post(&self.url("/login")), json(login))
-            .await
     }
 
+    /// Signs out: the server forgets the token.
     pub async fn logout(&self) -> Result<(), ApiFailure> {
         let request = self.authorized(Request::post(&self.url("/logout")));
         fetch::send(request, None).await.map(drop)
     }
 
-    pub async fn me(&self) -> Result<AgentStatus, ApiFailure> {
-        self.call(Request::get(&self.url("/me")), None).await
+    /// The signed-in agent's status: capacity, load, availability.
+    pub fn me(&self) -> impl Future<Output = Result<AgentStatus, ApiFailure>> + use<> {
+        self.call(Request::get(&self.url("/me")), None)
     }
 
-    pub async fn agents(&self) -> Result<Vec<AgentStatus>, ApiFailure> {
-        self.call(Request::get(&self.url("/agents")), None).await
+    /// Every agent's status, for the team list and the agent filter.
+    pub fn agents(&self) -> impl Future<Output = Result<Vec<AgentStatus>, ApiFailure>> + use<> {
+        self.call(Request::get(&self.url("/agents")), None)
     }
 
-    pub async fn channels(&self) -> Result<Vec<ChannelInfo>, ApiFailure> {
-        self.call(Request::get(&self.url("/channels")), None).await
+    /// The channels (*Configurations*) and their names.
+    pub fn channels(&self) -> impl Future<Output = Result<Vec<ChannelInfo>, ApiFailure>> + use<> {
+        self.call(Request::get(&self.url("/channels")), None)
     }
 
     /// The inbox; `query` comes from [`crate::inbox::Filters::query`].
@@ -101,9 +112,13 @@ impl Api {
         self.call(request, None).await
     }
 
-    pub async fn session(&self, id: Uuid) -> Result<AgentSession, ApiFailure> {
+    /// One session as it stands.
+    pub fn session(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<AgentSession, ApiFailure>> + use<> {
         let url = self.url(&format!("/sessions/{id}"));
-        self.call(Request::get(&url), None).await
+        self.call(Request::get(&url), None)
     }
 
     /// A page of a session's messages; `query` is `limit`, with `before` or `after`.
@@ -117,40 +132,53 @@ impl Api {
             .await
     }
 
-    pub async fn reply(&self, id: Uuid, message: &SendMessage) -> Result<Message, ApiFailure> {
+    /// Sends a reply; a retry with the same client id answers with the original.
+    pub fn reply(
+        &self,
+        id: Uuid,
+        message: &SendMessage,
+    ) -> impl Future<Output = Result<Message, ApiFailure>> + use<> {
         let url = self.url(&format!("/sessions/{id}/messages"));
-        self.call(Request::post(&url), json(message)).await
+        self.call(Request::post(&url), json(message))
     }
 
     /// `join`, `wait` or `end`: an action on a session that answers with the session.
-    pub async fn act(&self, id: Uuid, action: Action) -> Result<AgentSession, ApiFailure> {
+    pub fn act(
+        &self,
+        id: Uuid,
+        action: Action,
+    ) -> impl Future<Output = Result<AgentSession, ApiFailure>> + use<> {
         let url = self.url(&format!("/sessions/{id}/{}", action.path()));
-        self.call(Request::post(&url), None).await
+        self.call(Request::post(&url), None)
     }
 
-    pub async fn set_regarding(
+    /// Sets or clears a session's Regarding; answers with the session.
+    pub fn set_regarding(
         &self,
         id: Uuid,
         regarding: Option<String>,
-    ) -> Result<AgentSession, ApiFailure> {
+    ) -> impl Future<Output = Result<AgentSession, ApiFailure>> + use<> {
         let url = self.url(&format!("/sessions/{id}/regarding"));
         self.call(Request::put(&url), json(&SetRegarding { regarding }))
-            .await
     }
 
     /// Chat History: every session of a contact, newest first.
-    pub async fn contact_sessions(&self, contact: Uuid) -> Result<Vec<AgentSession>, ApiFailure> {
+    pub fn contact_sessions(
+        &self,
+        contact: Uuid,
+    ) -> impl Future<Output = Result<Vec<AgentSession>, ApiFailure>> + use<> {
         let url = self.url(&format!("/contacts/{contact}/sessions"));
-        self.call(Request::get(&url), None).await
+        self.call(Request::get(&url), None)
     }
 
-    /// Sends `request` with `body`, with the token when there is one.
-    async fn call<T: DeserializeOwned>(
+    /// Sends `request` with `body`, with the token when there is one. Not `async` itself, so
+    /// that each answer's type adds no state machine of its own around the client's.
+    fn call<T: DeserializeOwned>(
         &self,
         request: RequestBuilder,
         body: Option<String>,
-    ) -> Result<T, ApiFailure> {
-        fetch::call(self.authorized(request), body).await
+    ) -> impl Future<Output = Result<T, ApiFailure>> + use<T> {
+        fetch::call(self.authorized(request), body)
     }
 
     fn authorized(&self, request: RequestBuilder) -> RequestBuilder {
