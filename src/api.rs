@@ -1,14 +1,22 @@
 //! The server's REST API, as the widget calls it. Every call answers with the server's typed
-//! body or an [`ApiFailure`] (the client crate's, shared with the console) that says whether the server refused (with its error body) or
-//! could not be reached.
+//! body or an [`ApiFailure`] (the client crate's, shared with the console) that says whether
+//! the server refused (with its error body) or could not be reached. Sending goes through the
+//! client crate's [`fetch`] helpers, whose sending half is not generic: one copy serves every
+//! endpoint, and only the parsing of each answer is compiled per type. The calls are plain
+//! functions returning that future rather than `async fn`s, which would wrap it in one more
+//! state machine each and cost the widget's size.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use std::future::Future;
+
+use futures::FutureExt;
+use gloo_net::http::{Request, RequestBuilder};
 pub use palaver_client::ApiFailure;
+use palaver_client::fetch::{self, bearer, json};
 use palaver_protocol::{
-    ChannelInfo, ErrorBody, ErrorCode, Identified, Identify, Message, MessagePage, SendMessage,
-    Session, SessionCreated, SetRegarding, StartSession,
+    ChannelInfo, ErrorCode, Identified, Identify, Message, MessagePage, SendMessage, Session,
+    SessionCreated, SetRegarding, StartSession,
 };
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
 /// The API of one server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,101 +39,98 @@ impl Api {
         }
     }
 
-    pub async fn channel(&self, channel: &str) -> Result<ChannelInfo, ApiFailure> {
+    pub fn channel(
+        &self,
+        channel: &str,
+    ) -> impl Future<Output = Result<ChannelInfo, ApiFailure>> + use<> {
         call(
             Request::get(&format!("{}/channels/{channel}", self.base)),
-            None::<&()>,
+            None,
         )
-        .await
     }
 
-    pub async fn start(
+    pub fn start(
         &self,
         channel: &str,
         details: &StartSession,
-    ) -> Result<SessionCreated, ApiFailure> {
+    ) -> impl Future<Output = Result<SessionCreated, ApiFailure>> + use<> {
         let url = format!("{}/channels/{channel}/sessions", self.base);
-        call(Request::post(&url), Some(details)).await
+        call(Request::post(&url), json(details))
     }
 
     /// Trades a persistent channel's identity token for a bearer token of the visitor API.
-    pub async fn identify(
+    pub fn identify(
         &self,
         channel: &str,
         identity_token: String,
-    ) -> Result<Identified, ApiFailure> {
+    ) -> impl Future<Output = Result<Identified, ApiFailure>> + use<> {
         let url = format!("{}/channels/{channel}/identify", self.base);
-        call(Request::post(&url), Some(&Identify { identity_token })).await
+        call(Request::post(&url), json(&Identify { identity_token }))
     }
 
-    pub async fn session(&self, token: &str) -> Result<Session, ApiFailure> {
+    pub fn session(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Session, ApiFailure>> + use<> {
         let request = Request::get(&format!("{}/session", self.base));
-        call(authorized(request, token), None::<&()>).await
+        call(bearer(request, token), None)
     }
 
     /// `query` is `?after=N`, `?before=N&limit=M` and the like.
-    pub async fn messages(&self, token: &str, query: &str) -> Result<MessagePage, ApiFailure> {
+    pub fn messages(
+        &self,
+        token: &str,
+        query: &str,
+    ) -> impl Future<Output = Result<MessagePage, ApiFailure>> + use<> {
         let request = Request::get(&format!("{}/session/messages{query}", self.base));
-        call(authorized(request, token), None::<&()>).await
+        call(bearer(request, token), None)
     }
 
-    pub async fn send(&self, token: &str, message: &SendMessage) -> Result<Message, ApiFailure> {
+    pub fn send(
+        &self,
+        token: &str,
+        message: &SendMessage,
+    ) -> impl Future<Output = Result<Message, ApiFailure>> + use<> {
         let request = Request::post(&format!("{}/session/messages", self.base));
-        call(authorized(request, token), Some(message)).await
+        call(bearer(request, token), json(message))
     }
 
-    pub async fn end(&self, token: &str) -> Result<Session, ApiFailure> {
+    pub fn end(&self, token: &str) -> impl Future<Output = Result<Session, ApiFailure>> + use<> {
         let request = Request::post(&format!("{}/session/end", self.base));
-        call(authorized(request, token), Some(&serde_json::json!({}))).await
+        call(bearer(request, token), Some("{}".to_owned()))
     }
 
-    pub async fn set_regarding(
+    pub fn set_regarding(
         &self,
         token: &str,
         regarding: Option<String>,
-    ) -> Result<Session, ApiFailure> {
+    ) -> impl Future<Output = Result<Session, ApiFailure>> + use<> {
         let request = Request::put(&format!("{}/session/regarding", self.base));
-        call(
-            authorized(request, token),
-            Some(&SetRegarding { regarding }),
-        )
-        .await
+        call(bearer(request, token), json(&SetRegarding { regarding }))
     }
 }
 
-fn authorized(request: RequestBuilder, token: &str) -> RequestBuilder {
-    request.header("Authorization", &format!("Bearer {token}"))
-}
-
-async fn call<T: DeserializeOwned>(
+/// The client crate's [`fetch::call`], with the widget's own sentence for an answer that was
+/// not the server's (a proxy's error page, say): the visitor reads that "the chat service"
+/// answered, as they always have, rather than the console's "the server".
+fn call<T: DeserializeOwned>(
     request: RequestBuilder,
-    body: Option<&impl Serialize>,
-) -> Result<T, ApiFailure> {
-    let sent = match body {
-        Some(body) => {
-            request
-                .json(body)
-                .map_err(|_| ApiFailure::Unreachable)?
-                .send()
-                .await
-        }
-        None => request.send().await,
-    };
-    let response = sent.map_err(|_| ApiFailure::Unreachable)?;
-    if response.ok() {
-        return response.json().await.map_err(|_| ApiFailure::Unreachable);
-    }
-    Err(refused(response).await)
+    body: Option<String>,
+) -> impl Future<Output = Result<T, ApiFailure>> {
+    fetch::call(request, body).map(|answer| answer.map_err(in_our_words))
 }
 
-async fn refused(response: Response) -> ApiFailure {
-    let status = response.status();
-    let body = response.json().await.unwrap_or_else(|_| ErrorBody {
-        // Not one of the server's own answers (a proxy's page, say): only its status is known.
-        error: ErrorCode::Unknown,
-        message: format!("The chat service answered {status}."),
-        fields: Default::default(),
-        end_reason: None,
-    });
-    ApiFailure::Refused { status, body }
+/// Not generic, so that it exists once for every endpoint.
+fn in_our_words(failure: ApiFailure) -> ApiFailure {
+    match failure {
+        ApiFailure::Refused { status, mut body }
+            if body.error == ErrorCode::Unknown
+                && body.fields.is_empty()
+                && body.message == format!("The server answered {status}.") =>
+        {
+            body.message = format!("The chat service answered {status}.");
+            ApiFailure::Refused { status, body }
+        }
+        failure => failure,
+    }
 }

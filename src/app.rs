@@ -6,19 +6,13 @@ use leptos::{ev, html, prelude::*};
 use wasm_bindgen::JsCast;
 
 use crate::{
-    WidgetConfig,
     bridge::{Bridge, Command},
     chat::{ChatOptions, use_chat_connection},
     components::{launcher::Launcher, panel::Panel},
-    config::Position,
+    config::{Position, WidgetConfig},
     i18n::Texts,
+    ui::Ui,
 };
-
-/// Whether the panel is open; shared by the launcher, the panel and the host page's commands.
-#[derive(Debug, Clone, Copy)]
-pub struct Ui {
-    pub open: RwSignal<bool>,
-}
 
 /// The whole widget: a launcher button in the corner of the page and the chat panel it opens.
 #[component]

@@ -1,6 +1,7 @@
 //! The widget's own words, in each language it speaks (`data-language`). What people type is
 //! never translated; server messages (errors, system notes) come in the server's words.
 
+use palaver_client::Link;
 use palaver_protocol::EndReason;
 
 use crate::config::Language;
@@ -160,6 +161,15 @@ impl Texts {
         match language {
             Language::English => &ENGLISH,
             Language::French => &FRENCH,
+        }
+    }
+
+    /// The event stream's state, as the visitor reads it.
+    pub fn link(&self, link: Link) -> &'static str {
+        match link {
+            Link::Connecting => self.connecting,
+            Link::Online => self.online,
+            Link::Offline => self.offline,
         }
     }
 

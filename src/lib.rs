@@ -22,6 +22,8 @@
 //! - [`api`]: the server's REST API.
 //! - [`bridge`]: the host page's `window.Palaver` commands and events.
 //! - [`i18n`]: the widget's own words, per language.
+//! - [`ui`]: [`ui::Ui`], whether the panel is open, the context the app provides and the
+//!   launcher and the panel read.
 //! - [`components`]: one component per file (launcher, panel, prechat_form, sign_in,
 //!   message_list, notices, composer).
 //! - `style/widget.css`: the widget's styles, loaded inside the shadow root, so the host
@@ -48,6 +50,7 @@ pub mod components;
 pub mod config;
 pub mod i18n;
 pub mod session;
+pub mod ui;
 
 pub use config::WidgetConfig;
 

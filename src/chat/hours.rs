@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use leptos::prelude::*;
-
 use super::ChatConnection;
 
 /// Browsers run a timer at once when asked for more than 2^31 - 1 ms (about 24.8 days), so

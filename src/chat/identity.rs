@@ -13,7 +13,7 @@ use palaver_protocol::{ErrorBody, ErrorCode, Identified};
 use uuid::Uuid;
 
 use super::{
-    ChatConnection, ChatState, LinkState, Outgoing,
+    ChatConnection, ChatState, Link, Outgoing,
     epoch::{Epoch, Scope},
     hours::sleep_ms,
     link::backoff,
@@ -210,7 +210,7 @@ impl ChatConnection {
                 Err(ApiFailure::Refused { body, .. }) => return self.identity_refused(body, since),
                 Err(ApiFailure::Unreachable) => {
                     if self.state.with_untracked(ChatState::in_chat) {
-                        self.set.link.set(LinkState::Offline);
+                        self.set.link.set(Link::Offline);
                     }
                     gloo_timers::future::sleep(backoff(attempt)).await;
                     attempt = attempt.saturating_add(1);
@@ -267,7 +267,7 @@ impl ChatConnection {
         self.show_signed_in_conversation(identified.session.as_ref());
         if !self.connecting() {
             self.connect();
-        } else if self.link.get_untracked() == LinkState::Online {
+        } else if self.link.get_untracked() == Link::Online {
             spawn_local(self.flush());
         } else {
             self.kick();

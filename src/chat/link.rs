@@ -1,41 +1,10 @@
-//! The event stream's state as the visitor sees it, the wait between reconnection attempts,
-//! and the browser's signs that a retry should not wait: back online, or the page visible
-//! again after a closed laptop or a background tab.
-
-use std::fmt;
+//! The event stream's state as the visitor sees it (the client crate's [`Link`], shared with
+//! the console; the widget words it in [`crate::i18n`]), the wait between reconnection
+//! attempts, and the browser's signs that a retry should not wait: back online, or the page
+//! visible again after a closed laptop or a background tab.
 
 use leptos::prelude::{document, window_event_listener_untyped};
-
-use crate::i18n::Texts;
-
-/// The state of the event stream, as the visitor sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkState {
-    Connecting,
-    Online,
-    /// Disconnected; retrying in the background.
-    Offline,
-}
-
-impl LinkState {
-    pub fn describe(self, texts: &Texts) -> &'static str {
-        match self {
-            Self::Connecting => texts.connecting,
-            Self::Online => texts.online,
-            Self::Offline => texts.offline,
-        }
-    }
-}
-
-impl fmt::Display for LinkState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Connecting => "connecting",
-            Self::Online => "online",
-            Self::Offline => "offline",
-        })
-    }
-}
+pub use palaver_client::Link;
 
 /// Calls `wake` whenever the browser comes back online or the page becomes visible, for the
 /// rest of the page's life.

@@ -159,7 +159,7 @@ impl ChatConnection {
                 Err(ApiFailure::Refused { status: 410, body }) => {
                     chat.finish(body.end_reason.unwrap_or(EndReason::Visitor))
                 }
-                Err(_) => chat.set.link.set(super::LinkState::Offline),
+                Err(_) => chat.set.link.set(super::Link::Offline),
             }
         });
     }

@@ -25,21 +25,23 @@
 //! - `identity`: a persistent visitor's sign-in, refresh and expiry;
 //! - `conversation`: the persistent visitor's one open conversation on screen;
 //! - `hours`: asking again when agents are due back;
-//! - `visitor`: forgetting the visitor, and what the page says the chat is about.
+//! - `visitor`: forgetting the visitor, and what the page says the chat is about;
+//! - `watch`: the read-only view of each signal the components are given.
 
 use std::collections::BTreeMap;
 
 use futures::channel::mpsc::UnboundedSender;
 use leptos::{prelude::*, task::spawn_local};
+use palaver_client::socket;
 use palaver_protocol::{
     ChannelInfo, ChannelMode, EndReason, ErrorCode, Message, QueueStatus, Session, SessionState,
     frames::VisitorFrame,
 };
 
 use crate::{
-    WidgetConfig,
     api::{Api, ApiFailure},
     bridge::Bridge,
+    config::WidgetConfig,
     i18n::Texts,
     session::{Details, Stored},
 };
@@ -56,11 +58,13 @@ mod live;
 mod outbox;
 mod stream;
 mod visitor;
+mod watch;
 
 use epoch::{Epoch, Scope};
-pub use link::LinkState;
+pub use link::Link;
 pub use outbox::Outgoing;
 pub use state::{ChatState, Screen};
+pub use watch::Watch;
 
 /// What the widget needs from outside the hook.
 #[derive(Clone, Copy)]
@@ -74,41 +78,41 @@ pub struct ChatOptions {
 #[derive(Clone, Copy)]
 pub struct ChatConnection {
     /// What the panel shows.
-    pub state: ReadSignal<ChatState>,
+    pub state: Watch<ChatState>,
     /// The channel's settings, once known.
-    pub channel: ReadSignal<Option<ChannelInfo>>,
+    pub channel: Watch<Option<ChannelInfo>>,
     /// Confirmed messages by sequence number.
-    pub messages: ReadSignal<BTreeMap<i64, Message>>,
+    pub messages: Watch<BTreeMap<i64, Message>>,
     /// Typed messages the server has not confirmed yet, oldest first.
-    pub outbox: ReadSignal<Vec<Outgoing>>,
+    pub outbox: Watch<Vec<Outgoing>>,
     /// Whether older messages than the first one held exist.
-    pub has_older: ReadSignal<bool>,
-    pub link: ReadSignal<LinkState>,
-    pub queue: ReadSignal<Option<QueueStatus>>,
+    pub has_older: Watch<bool>,
+    pub link: Watch<Link>,
+    pub queue: Watch<Option<QueueStatus>>,
     /// The name of the agent who is typing, if one is.
-    pub agent_typing: ReadSignal<Option<String>>,
+    pub agent_typing: Watch<Option<String>>,
     /// Messages that arrived while the panel was closed.
-    pub unread: ReadSignal<u32>,
+    pub unread: Watch<u32>,
     /// The last incoming message, for the polite live region.
-    pub announcement: ReadSignal<String>,
+    pub announcement: Watch<String>,
     set: Setters,
     open: RwSignal<bool>,
     inner: StoredValue<Inner, LocalStorage>,
 }
 
-/// The write halves of the public signals: only the connection writes them.
+/// The public signals, writable: only the connection writes them.
 #[derive(Clone, Copy)]
 struct Setters {
-    state: WriteSignal<ChatState>,
-    channel: WriteSignal<Option<ChannelInfo>>,
-    messages: WriteSignal<BTreeMap<i64, Message>>,
-    outbox: WriteSignal<Vec<Outgoing>>,
-    has_older: WriteSignal<bool>,
-    link: WriteSignal<LinkState>,
-    queue: WriteSignal<Option<QueueStatus>>,
-    agent_typing: WriteSignal<Option<String>>,
-    unread: WriteSignal<u32>,
-    announcement: WriteSignal<String>,
+    state: RwSignal<ChatState>,
+    channel: RwSignal<Option<ChannelInfo>>,
+    messages: RwSignal<BTreeMap<i64, Message>>,
+    outbox: RwSignal<Vec<Outgoing>>,
+    has_older: RwSignal<bool>,
+    link: RwSignal<Link>,
+    queue: RwSignal<Option<QueueStatus>>,
+    agent_typing: RwSignal<Option<String>>,
+    unread: RwSignal<u32>,
+    announcement: RwSignal<String>,
 }
 
 /// The non-reactive part: where to talk to and the current connection.
@@ -124,7 +128,7 @@ struct Inner {
     epoch: Epoch,
     history_loaded: bool,
     /// Writes frames to the open event stream.
-    socket: Option<UnboundedSender<VisitorFrame>>,
+    socket: Option<socket::FrameSender<VisitorFrame>>,
     /// Wakes the reconnection loop early; `None` while no loop runs.
     kick: Option<UnboundedSender<()>>,
     /// Persistent mode: the verified visitor; see [`identity`].
@@ -137,39 +141,30 @@ pub fn use_chat_connection(
     bridge: Bridge,
     options: ChatOptions,
 ) -> ChatConnection {
-    let (state, set_state) = signal(ChatState::Loading);
-    let (channel, set_channel) = signal(None);
-    let (messages, set_messages) = signal(BTreeMap::new());
-    let (outbox, set_outbox) = signal(Vec::new());
-    let (has_older, set_has_older) = signal(false);
-    let (link, set_link) = signal(LinkState::Connecting);
-    let (queue, set_queue) = signal(None);
-    let (agent_typing, set_agent_typing) = signal(None);
-    let (unread, set_unread) = signal(0);
-    let (announcement, set_announcement) = signal(String::new());
+    let set = Setters {
+        state: RwSignal::new(ChatState::Loading),
+        channel: RwSignal::new(None),
+        messages: RwSignal::new(BTreeMap::new()),
+        outbox: RwSignal::new(Vec::new()),
+        has_older: RwSignal::new(false),
+        link: RwSignal::new(Link::Connecting),
+        queue: RwSignal::new(None),
+        agent_typing: RwSignal::new(None),
+        unread: RwSignal::new(0),
+        announcement: RwSignal::new(String::new()),
+    };
     let chat = ChatConnection {
-        state,
-        channel,
-        messages,
-        outbox,
-        has_older,
-        link,
-        queue,
-        agent_typing,
-        unread,
-        announcement,
-        set: Setters {
-            state: set_state,
-            channel: set_channel,
-            messages: set_messages,
-            outbox: set_outbox,
-            has_older: set_has_older,
-            link: set_link,
-            queue: set_queue,
-            agent_typing: set_agent_typing,
-            unread: set_unread,
-            announcement: set_announcement,
-        },
+        state: Watch::of(set.state),
+        channel: Watch::of(set.channel),
+        messages: Watch::of(set.messages),
+        outbox: Watch::of(set.outbox),
+        has_older: Watch::of(set.has_older),
+        link: Watch::of(set.link),
+        queue: Watch::of(set.queue),
+        agent_typing: Watch::of(set.agent_typing),
+        unread: Watch::of(set.unread),
+        announcement: Watch::of(set.announcement),
+        set,
         open: options.open,
         inner: StoredValue::new_local(Inner {
             api: Api::new(&config.server),

@@ -1,20 +1,25 @@
 //! The connection loop: history if it is not loaded yet, then the event stream, opened with
 //! the last sequence number held so that the server sends exactly what was missed. A dropped
 //! stream is retried with backoff, or at once when the browser wakes the loop.
+//!
+//! The socket itself is the client crate's typed [`socket::open`]. Its
+//! `reconnect::keep_connected` loop is not used: this loop must stop as soon as its
+//! [`Epoch`] is stale (a reset, a new identity), without showing "connecting" once more, and
+//! a refused persistent token may be tried again when a newer one came meanwhile.
 
 use futures::{
     StreamExt,
     channel::mpsc::{UnboundedReceiver, unbounded},
 };
-use gloo_net::websocket::{Message as WsMessage, futures::WebSocket};
 use leptos::{prelude::*, task::spawn_local};
+use palaver_client::socket;
 use palaver_protocol::{
     EndReason, ErrorCode, Sender,
     frames::{VisitorEvent, VisitorFrame},
 };
 
 use super::{
-    ChatConnection, LinkState,
+    ChatConnection, Link,
     epoch::{Epoch, Scope},
     history::FirstPage,
     link::backoff,
@@ -59,14 +64,14 @@ impl ChatConnection {
     pub fn set_typing(&self, typing: bool) {
         self.inner.with_value(|inner| {
             if let Some(socket) = &inner.socket {
-                let _ = socket.unbounded_send(VisitorFrame::Typing { typing });
+                socket.send(&VisitorFrame::Typing { typing });
             }
         });
     }
 
     /// The stream is down (for now): nobody types and nothing can be written to it.
     fn link_down(&self) {
-        self.set.link.set(LinkState::Offline);
+        self.set.link.set(Link::Offline);
         self.set.agent_typing.set(None);
         self.inner.update_value(|inner| inner.socket = None);
     }
@@ -74,7 +79,7 @@ impl ChatConnection {
     async fn run(self, since: Epoch, mut wake: UnboundedReceiver<()>) {
         let mut attempt: u32 = 0;
         while self.still(since, Scope::Connection) {
-            self.set.link.set(LinkState::Connecting);
+            self.set.link.set(Link::Connecting);
             match self.connect_once(since).await {
                 Outcome::Over(reason) => {
                     self.finish(reason);
@@ -128,10 +133,11 @@ impl ChatConnection {
             FirstPage::Refused => return Outcome::Refused(token),
             FirstPage::Over(reason) => return Outcome::Over(reason),
         }
-        let Ok(socket) = WebSocket::open(&self.api().events_url()) else {
+        let Some((frames, mut events)) =
+            socket::open::<VisitorFrame, VisitorEvent>(&self.api().events_url())
+        else {
             return Outcome::Dropped { was_online: false };
         };
-        let (mut write, mut read) = socket.split();
         let after_seq = self
             .messages
             .with_untracked(|messages| messages.keys().next_back().copied().unwrap_or(0));
@@ -143,34 +149,19 @@ impl ChatConnection {
             after_seq,
             session_id,
         };
-        let (frames, mut outgoing) = unbounded::<VisitorFrame>();
-        if frames.unbounded_send(auth).is_err() {
+        if !frames.send(&auth) {
             return Outcome::Dropped { was_online: false };
         }
-        spawn_local(async move {
-            use futures::SinkExt;
-            while let Some(frame) = outgoing.next().await {
-                let Ok(text) = serde_json::to_string(&frame) else {
-                    continue;
-                };
-                if write.send(WsMessage::Text(text)).await.is_err() {
-                    break;
-                }
-            }
-        });
         self.inner.update_value(|inner| inner.socket = Some(frames));
         let mut was_online = false;
-        while let Some(Ok(WsMessage::Text(text))) = read.next().await {
+        while let Some(event) = events.next().await {
             if !self.still(since, Scope::Connection) {
                 return Outcome::Dropped { was_online };
             }
-            let Ok(event) = serde_json::from_str::<VisitorEvent>(&text) else {
-                continue;
-            };
             match event {
                 VisitorEvent::Ready { session } => {
                     was_online = true;
-                    self.set.link.set(LinkState::Online);
+                    self.set.link.set(Link::Online);
                     // A live session that is over is reported by an error frame instead.
                     self.session_changed(session.as_ref());
                     spawn_local(self.flush());

@@ -3,7 +3,7 @@
 
 use leptos::{html, prelude::*};
 
-use crate::{app::Ui, chat::ChatConnection, i18n::Texts};
+use crate::{chat::ChatConnection, i18n::Texts, ui::Ui};
 
 /// The button that toggles the chat panel. Its accessible label includes the unread count,
 /// and `aria-expanded` tells assistive technology whether the panel is open.

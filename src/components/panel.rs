@@ -5,13 +5,13 @@
 use leptos::{html, prelude::*};
 
 use crate::{
-    app::Ui,
-    chat::{ChatConnection, LinkState, Screen},
+    chat::{ChatConnection, Link, Screen},
     components::{
         composer::Composer, message_list::MessageList, notices::ChatNotices,
         prechat_form::PrechatForm, sign_in::SignIn,
     },
     i18n::Texts,
+    ui::Ui,
 };
 
 /// The panel, kept in the document while closed (with `hidden`) so that the launcher's
@@ -50,7 +50,7 @@ pub fn Panel(
                             data-testid="connection"
                             data-state=move || chat.link.get().to_string()
                         >
-                            {move || chat.link.get().describe(texts)}
+                            {move || texts.link(chat.link.get())}
                         </p>
                     </Show>
                 </div>
@@ -78,7 +78,7 @@ pub fn Panel(
             </header>
             {move || match screen.get() {
                 Screen::Loading => {
-                    view! { <p class="notice">{LinkState::Connecting.describe(texts)}</p> }
+                    view! { <p class="notice">{texts.link(Link::Connecting)}</p> }
                         .into_any()
                 }
                 Screen::Form { reason } => view! { <PrechatForm reason /> }.into_any(),

@@ -134,6 +134,23 @@ async fn the_form_shows_a_refusal_without_fields_for_the_whole_form_and_keeps_wh
     widget.remove();
 }
 
+/// Regression: on the shared client crate's fetch helper, an answer that is not the server's
+/// own (a proxy's error page) must still read in the widget's words, not the console's.
+#[wasm_bindgen_test]
+async fn an_answer_that_is_not_the_servers_reads_as_the_chat_service_answering_its_status() {
+    live_channel("t-form-proxy", 502, json!("<html>Bad gateway</html>"));
+    let widget = Mounted::app(WidgetConfig::new("t-form-proxy", SERVER));
+    fill_in_the_form(&widget).await;
+    widget.find("start-chat").expect("a start button").click();
+
+    let error = widget.wait_for("form-error").await;
+    assert_eq!(
+        error.text_content().as_deref(),
+        Some("The chat service answered 502.")
+    );
+    widget.remove();
+}
+
 #[wasm_bindgen_test]
 async fn a_started_chat_shows_the_composer_which_tells_the_agent_while_the_visitor_types() {
     let id = Uuid::new_v4();

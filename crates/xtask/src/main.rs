@@ -35,7 +35,7 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WIDGET: &str = "palaver-widget";
 const CONSOLE: &str = "palaver-console";
 /// The source folders whose modules must import one way (`layers`).
-const ONE_WAY_CRATES: &[&str] = &["crates/server/src"];
+const ONE_WAY_CRATES: &[&str] = &["crates/server/src", "src"];
 /// Where the console's crate lives, from the repository root; Trunk builds it there.
 const CONSOLE_DIR: &str = "crates/console";
 
