@@ -34,6 +34,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The two apps Trunk builds to WebAssembly; neither builds for the host.
 const WIDGET: &str = "palaver-widget";
 const CONSOLE: &str = "palaver-console";
+/// What both apps share in the browser; its tests run only there.
+const CLIENT: &str = "palaver-client";
 /// The source folders whose modules must import one way (`layers`).
 const ONE_WAY_CRATES: &[&str] = &["crates/server/src", "src"];
 /// Where the console's crate lives, from the repository root; Trunk builds it there.
@@ -179,7 +181,11 @@ impl Xtask {
                     .args(["--", "-D", "warnings"]),
             )
         })?;
-        for (name, package) in [("clippy (widget)", WIDGET), ("clippy (console)", CONSOLE)] {
+        for (name, package) in [
+            ("clippy (widget)", WIDGET),
+            ("clippy (console)", CONSOLE),
+            ("clippy (client, for the browser)", CLIENT),
+        ] {
             self.step(name, |x| {
                 x.run(
                     x.cargo()
@@ -202,26 +208,29 @@ impl Xtask {
                         WIDGET,
                         "--exclude",
                         CONSOLE,
+                        "--exclude",
+                        CLIENT,
                     ])
                     .env("PALAVER_WIDGET_DIR", &widget_dist)
                     .env("PALAVER_CONSOLE_DIR", &console_dist);
                 x.run_tests(&mut tests)
             },
         )?;
-        self.step("widget tests (headless Chromium)", |x| {
-            let mut tests = x.cargo();
-            tests.args(["test", "-p", WIDGET, "--target", WASM_TARGET]);
-            x.run_tests(&mut tests)
-        })?;
-        self.step("console tests (headless Chromium)", |x| {
-            let mut tests = x.cargo();
-            // The runner gives the whole suite 20 s by default; the console's finishes in a
-            // few, but a busy machine must not turn slowness into a failure.
-            tests
-                .args(["test", "-p", CONSOLE, "--target", WASM_TARGET])
-                .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
-            x.run_tests(&mut tests)
-        })?;
+        for (name, package) in [
+            ("client tests (headless Chromium)", CLIENT),
+            ("widget tests (headless Chromium)", WIDGET),
+            ("console tests (headless Chromium)", CONSOLE),
+        ] {
+            self.step(name, |x| {
+                let mut tests = x.cargo();
+                // The runner gives a whole suite 20 s by default; each finishes in a few, but
+                // a busy machine must not turn slowness into a failure.
+                tests
+                    .args(["test", "-p", package, "--target", WASM_TARGET])
+                    .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+                x.run_tests(&mut tests)
+            })?;
+        }
         Ok(())
     }
 
