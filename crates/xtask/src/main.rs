@@ -37,7 +37,13 @@ const CONSOLE: &str = "palaver-console";
 /// What both apps share in the browser; its tests run only there.
 const CLIENT: &str = "palaver-client";
 /// The source folders whose modules must import one way (`layers`).
-const ONE_WAY_CRATES: &[&str] = &["crates/server/src", "src"];
+const ONE_WAY_CRATES: &[&str] = &[
+    "crates/server/src",
+    "src",
+    "crates/client/src",
+    "crates/console/src",
+    "crates/protocol/src",
+];
 /// Where the console's crate lives, from the repository root; Trunk builds it there.
 const CONSOLE_DIR: &str = "crates/console";
 
