@@ -110,17 +110,27 @@ impl Api {
     }
 }
 
-/// The client crate's [`fetch::call`], with the widget's own sentence for an answer that was
-/// not the server's (a proxy's error page, say): the visitor reads that "the chat service"
-/// answered, as they always have, rather than the console's "the server".
+/// Sends `request` and reads the answer as `T`: the sending and reading are [`answer`], one
+/// copy for every endpoint; only the parsing is compiled per type. An answer that cannot be
+/// read counts as unreachable, so the call is tried again.
 fn call<T: DeserializeOwned>(
     request: RequestBuilder,
     body: Option<String>,
 ) -> impl Future<Output = Result<T, ApiFailure>> {
-    fetch::call(request, body).map(|answer| answer.map_err(in_our_words))
+    answer(request, body)
+        .map(|text| serde_json::from_str(&text?).map_err(|_| ApiFailure::Unreachable))
 }
 
-/// Not generic, so that it exists once for every endpoint.
+/// The client crate's [`fetch::send`], then the answer's body as text; a refusal reads in
+/// the widget's words (see [`in_our_words`]).
+async fn answer(request: RequestBuilder, body: Option<String>) -> Result<String, ApiFailure> {
+    let response = fetch::send(request, body).await.map_err(in_our_words)?;
+    response.text().await.map_err(|_| ApiFailure::Unreachable)
+}
+
+/// An answer that was not the server's (a proxy's error page, say) reads that "the chat
+/// service" answered, as the widget has always said, rather than the client crate's (and the
+/// console's) "the server".
 fn in_our_words(failure: ApiFailure) -> ApiFailure {
     match failure {
         ApiFailure::Refused { status, mut body }
