@@ -2,6 +2,12 @@
 //! elements by `data-testid`, waiting for what arrives asynchronously, and a fake server
 //! inside the page: `fetch` answers the widget's REST calls from a table of routes, and the
 //! event stream's WebSocket is a fake whose frames a test reads and writes.
+//!
+//! The fake is the widget's own, not the client crate's `testing::FakeServer`: the widgets of
+//! earlier tests keep running in the page after their nodes are removed, so a stream here
+//! belongs to a bearer token (`Stream::accept`) and a socket that signs in with any other
+//! token is dropped, as by an unreachable server. The client's fake has one stream per
+//! origin, whose newest socket could then be an earlier test's widget.
 
 use std::{cell::RefCell, rc::Rc, time::Duration};
 
@@ -10,6 +16,10 @@ use palaver_widget::{WidgetConfig, app::App, bridge::Bridge};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{CustomEvent, CustomEventInit, HtmlElement};
+
+/// Waits until a condition holds (within five seconds): the client crate's, shared with the
+/// console's tests.
+pub use palaver_client::testing::eventually;
 
 /// Where the fake server answers; nothing real listens on port 9 (discard).
 pub const SERVER: &str = "http://127.0.0.1:9";
@@ -395,15 +405,4 @@ fn html_element(tag: &str) -> HtmlElement {
         .expect("create an element")
         .dyn_into::<HtmlElement>()
         .expect("an HTML element")
-}
-
-/// Waits until `condition` holds (within a few seconds).
-pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
-    for _ in 0..250 {
-        if condition() {
-            return;
-        }
-        gloo_timers::future::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting until {what}");
 }
