@@ -20,13 +20,20 @@
 //! - `link`: the stream's state as the visitor sees it, backoff, and the browser's wake-ups;
 //! - `stream`: the connection loop and the event stream;
 //! - `history`: the first page and earlier pages of messages;
-//! - `outbox`: sending, retrying with the same client id, confirming;
+//! - `outbox`: sending, retrying with the same client id, confirming, each message an
+//!   `outgoing` one;
 //! - `live`: a live session's resume, start, end and restart;
-//! - `identity`: a persistent visitor's sign-in, refresh and expiry;
+//! - `identity`: a persistent visitor's sign-in, refresh and expiry, over `sign_in`, the
+//!   sign-in as data (the verified visitor, when to refresh, how a refusal reads);
 //! - `conversation`: the persistent visitor's one open conversation on screen;
 //! - `hours`: asking again when agents are due back;
 //! - `visitor`: forgetting the visitor, and what the page says the chat is about;
 //! - `watch`: the read-only view of each signal the components are given.
+//!
+//! Imports run one way: this file holds [`ChatConnection`] and uses only the data modules
+//! below it (`state`, `epoch`, `link`, `watch`, `outgoing`, `sign_in`); the behaviour files
+//! (`stream`, `history`, `outbox`, `live`, `identity`, `conversation`, `hours`, `visitor`)
+//! import it and add their part of the connection in `impl` blocks.
 
 use std::collections::BTreeMap;
 
@@ -56,13 +63,15 @@ mod identity;
 mod link;
 mod live;
 mod outbox;
+mod outgoing;
+mod sign_in;
 mod stream;
 mod visitor;
 mod watch;
 
 use epoch::{Epoch, Scope};
 pub use link::Link;
-pub use outbox::Outgoing;
+pub use outgoing::Outgoing;
 pub use state::{ChatState, Screen};
 pub use watch::Watch;
 
@@ -131,8 +140,8 @@ struct Inner {
     socket: Option<socket::FrameSender<VisitorFrame>>,
     /// Wakes the reconnection loop early; `None` while no loop runs.
     kick: Option<UnboundedSender<()>>,
-    /// Persistent mode: the verified visitor; see [`identity`].
-    identity: identity::Identity,
+    /// Persistent mode: the verified visitor; see `identity`.
+    identity: sign_in::Identity,
 }
 
 /// Starts the chat for this page view; call once, in the root component.
@@ -178,7 +187,7 @@ pub fn use_chat_connection(
             history_loaded: false,
             socket: None,
             kick: None,
-            identity: identity::Identity::new(config.identity_token.clone()),
+            identity: sign_in::Identity::new(config.identity_token.clone()),
         }),
     };
     link::on_wake_up(move || chat.kick());

@@ -7,25 +7,8 @@ use leptos::{prelude::*, task::spawn_local};
 use palaver_protocol::{EndReason, Message, SendMessage, Sender};
 use uuid::Uuid;
 
-use super::{ChatConnection, epoch::Scope};
+use super::{ChatConnection, Outgoing, epoch::Scope};
 use crate::{api::ApiFailure, session::Pending};
-
-/// A message the visitor typed that the server has not confirmed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outgoing {
-    pub pending: Pending,
-    /// Why the server refused it, when it did; it is then not retried.
-    pub refused: Option<String>,
-}
-
-impl Outgoing {
-    pub(super) fn new(pending: Pending) -> Self {
-        Self {
-            pending,
-            refused: None,
-        }
-    }
-}
 
 impl ChatConnection {
     /// Sends a message: it shows at once as pending and turns sent when confirmed.
