@@ -26,7 +26,7 @@ use crate::{
     api::{Api, ApiFailure},
     auth::{Auth, SignedIn},
     drafts::Drafts,
-    inbox::Filters,
+    inbox::{Filters, InboxChange},
     route::Route,
     storage,
     tasks::Tasks,
@@ -88,7 +88,7 @@ struct Inner {
     inbox_generation: u32,
     /// Live changes that arrived while the inbox was loading, replayed on its answer, which
     /// may predate them.
-    inbox_backlog: Option<Vec<inbox::InboxChange>>,
+    inbox_backlog: Option<Vec<InboxChange>>,
     /// The agent is typing in this session; the last "typing" went out at `sent_at` (ms).
     typing: Option<(Uuid, f64)>,
     typing_generation: u32,
@@ -101,7 +101,7 @@ pub fn use_console(signed_in: SignedIn) -> Console {
     let api = expect_context::<Api>().with_token(&signed_in.token.token);
     let me = signed_in.status;
     let console = Console {
-        available: RwSignal::new(storage::read(&team::availability_name(me.id)).unwrap_or(true)),
+        available: RwSignal::new(storage::read(&storage::availability_name(me.id)).unwrap_or(true)),
         seen: RwSignal::new(Seen::load(me.id)),
         me: RwSignal::new(me),
         link: RwSignal::new(Link::Connecting),

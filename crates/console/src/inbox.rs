@@ -119,6 +119,12 @@ pub fn place(rows: &mut Vec<AgentSession>, row: AgentSession, belongs: bool) {
     }
 }
 
+/// A live change to the inbox, kept while a load is under way.
+pub enum InboxChange {
+    Session(Box<AgentSession>),
+    Seq(Uuid, i64),
+}
+
 /// A state as the API and the console name it.
 pub fn state_name(state: SessionState) -> &'static str {
     match state {

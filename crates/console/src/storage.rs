@@ -24,6 +24,11 @@ pub fn write<T: Serialize>(name: &str, value: &T) {
     }
 }
 
+/// The name under which an agent's last Available/Away choice is kept.
+pub fn availability_name(agent: uuid::Uuid) -> String {
+    format!("available:{agent}")
+}
+
 pub fn delete(name: &str) {
     LocalStorage::delete(key(name));
 }

@@ -1,8 +1,10 @@
 //! The check that a crate's modules import one way: no file uses a file that, directly or
 //! through others, uses it back. Each `.rs` file under `src/` is one module (`mod.rs` is its
-//! folder's); an import is a `crate::`, `super::` or `self::` path in a `use` tree or in the
-//! code, resolved to the file that defines it. Declaring a child (`mod x;`) is not an import,
-//! and neither is anything after `#[cfg(test)]`: a file's tests may reach anywhere.
+//! folder's); an import is a path in a `use` tree or in the code that starts at `crate::`,
+//! `super::`, `self::` or one of the module's own children, resolved to the file that
+//! defines it. Declaring a child (`mod x;`) or re-exporting what a descendant defines
+//! (`pub use x::Item;`) is not an import, and neither is anything in a file's test module:
+//! a file's tests may reach anywhere.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -71,7 +73,7 @@ fn find_circles(sources: &BTreeMap<ModulePath, Source>) -> Vec<String> {
     let mut edges: BTreeMap<&ModulePath, BTreeSet<&ModulePath>> = BTreeMap::new();
     for (module, source) in sources {
         let targets = edges.entry(module).or_default();
-        for path in imports(module, &source.text) {
+        for path in imports(&modules, module, &source.text) {
             if let Some(target) = resolve(&modules, &path)
                 && target != module
             {
@@ -109,13 +111,8 @@ fn resolve<'a>(modules: &BTreeSet<&'a ModulePath>, path: &[String]) -> Option<&'
 }
 
 /// The absolute module paths that `text`, the source of `module`, refers to.
-fn imports(module: &ModulePath, text: &str) -> Vec<ModulePath> {
-    let code: String = text
-        .lines()
-        .take_while(|line| line.trim() != "#[cfg(test)]")
-        .filter(|line| !line.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n");
+fn imports(modules: &BTreeSet<&ModulePath>, module: &ModulePath, text: &str) -> Vec<ModulePath> {
+    let code = without_tests(text);
     let tokens = tokenize(&code);
     let mut paths = Vec::new();
     let mut index = 0;
@@ -125,10 +122,19 @@ fn imports(module: &ModulePath, text: &str) -> Vec<ModulePath> {
                 .iter()
                 .position(|token| token == ";")
                 .map_or(tokens.len(), |offset| index + offset);
-            expand(&tokens[index + 1..end], &[], &mut paths);
+            let mut tree = Vec::new();
+            expand(&tokens[index + 1..end], &[], &mut tree);
+            // `pub use child::Item;` names a descendant's item from here; it is no import.
+            let public = index > 0 && matches!(tokens[index - 1].as_str(), "pub" | ")");
+            paths.extend(tree.into_iter().filter(|path| {
+                !public
+                    || absolute(modules, module, path)
+                        .is_none_or(|target| !target.starts_with(module) || &target == module)
+            }));
             index = end;
-        } else if matches!(tokens[index].as_str(), "crate" | "super" | "self")
+        } else if is_name(&tokens[index])
             && tokens.get(index + 1).is_some_and(|token| token == "::")
+            && (index == 0 || tokens[index - 1] != "::")
         {
             let mut path = vec![tokens[index].clone()];
             index += 1;
@@ -145,8 +151,28 @@ fn imports(module: &ModulePath, text: &str) -> Vec<ModulePath> {
     }
     paths
         .into_iter()
-        .filter_map(|path| absolute(module, &path))
+        .filter_map(|path| absolute(modules, module, &path))
         .collect()
+}
+
+/// The source without its comment lines and its test module (a `#[cfg(…test…)]` attribute
+/// right before `mod … {`).
+fn without_tests(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect();
+    let end = lines
+        .windows(2)
+        .position(|pair| {
+            let (attribute, item) = (pair[0].trim(), pair[1].trim());
+            attribute.starts_with("#[cfg(")
+                && attribute.contains("test")
+                && item.starts_with("mod ")
+                && item.contains('{')
+        })
+        .unwrap_or(lines.len());
+    lines[..end].join("\n")
 }
 
 /// Expands a `use` tree (`a::{b, c::{d, e as f}}`) into its paths, each after `prefix`.
@@ -211,8 +237,13 @@ fn split_top_level(tokens: &[String]) -> Vec<&[String]> {
     items
 }
 
-/// A path from the crate root, or `None` for one outside the crate (`std::…`, `axum::…`).
-fn absolute(module: &ModulePath, path: &[String]) -> Option<ModulePath> {
+/// A path from the crate root, or `None` for one outside the crate (`std::…`, `axum::…`) or
+/// not a module path at all (`Vec::new`, `Self::Item`).
+fn absolute(
+    modules: &BTreeSet<&ModulePath>,
+    module: &ModulePath,
+    path: &[String],
+) -> Option<ModulePath> {
     let (first, rest) = path.split_first()?;
     let mut base = match first.as_str() {
         "crate" => Vec::new(),
@@ -222,7 +253,14 @@ fn absolute(module: &ModulePath, path: &[String]) -> Option<ModulePath> {
             parent.pop()?;
             parent
         }
-        _ => return None,
+        child => {
+            let mut child_path = module.clone();
+            child_path.push(child.to_owned());
+            if !modules.contains(&child_path) {
+                return None;
+            }
+            child_path
+        }
     };
     let mut rest = rest.iter().peekable();
     while rest.next_if(|name| name.as_str() == "super").is_some() {
@@ -248,7 +286,9 @@ fn tokenize(code: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut chars = code.chars().peekable();
     while let Some(c) = chars.next() {
-        if c.is_alphanumeric() || c == '_' {
+        if c == 'r' && matches!(chars.peek(), Some('#' | '"')) {
+            skip_raw_string(&mut chars);
+        } else if c.is_alphanumeric() || c == '_' {
             let mut word = c.to_string();
             while let Some(next) = chars.next_if(|next| next.is_alphanumeric() || *next == '_') {
                 word.push(next);
@@ -270,6 +310,29 @@ fn tokenize(code: &str) -> Vec<String> {
         }
     }
     tokens
+}
+
+/// Skips a raw string literal (`r"…"`, `r#"…"#`) whose `r` was just read; code in such a
+/// string (a page's script) is no import.
+fn skip_raw_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    let mut hashes = 0;
+    while chars.next_if_eq(&'#').is_some() {
+        hashes += 1;
+    }
+    if chars.next_if_eq(&'"').is_none() {
+        return;
+    }
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            let mut closing = 0;
+            while closing < hashes && chars.next_if_eq(&'#').is_some() {
+                closing += 1;
+            }
+            if closing == hashes {
+                return;
+            }
+        }
+    }
 }
 
 /// Tarjan's algorithm: the graph's strongly connected components, each a set of modules.
@@ -334,7 +397,7 @@ fn strongly_connected<'a>(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::{ModulePath, Source, find_circles, imports};
 
@@ -364,7 +427,7 @@ mod tests {
     fn nested_use_trees_expand_to_every_path() {
         let text =
             "use crate::{\n    chat::{access::Visitor, live as l},\n    state::AppState,\n};\n";
-        let found = imports(&module("http/visitor"), text);
+        let found = imports(&BTreeSet::new(), &module("http/visitor"), text);
         assert_eq!(
             found,
             vec![
@@ -378,10 +441,44 @@ mod tests {
     #[test]
     fn super_and_inline_paths_count_but_comments_strings_and_tests_do_not() {
         let text = "//! See crate::hub.\nuse super::error::ChatError;\nfn f() -> crate::store::Record { g(\"crate::clock\") }\n#[cfg(test)]\nmod tests { use crate::config::Channel; }\n";
-        let found = imports(&module("chat/live"), text);
+        let found = imports(&BTreeSet::new(), &module("chat/live"), text);
         assert_eq!(
             found,
             vec![module("chat/error/ChatError"), module("store/Record")]
+        );
+    }
+
+    #[test]
+    fn paths_from_a_child_module_count_and_outside_crates_do_not() {
+        let child = module("chat/identity");
+        let modules = BTreeSet::from([&child]);
+        let text = "use identity::SignIn;\nuse std::sync::Arc;\nfn f() { identity::refresh(); Vec::<u8>::new(); }";
+        let found = imports(&modules, &module("chat"), text);
+        assert_eq!(
+            found,
+            vec![
+                module("chat/identity/SignIn"),
+                module("chat/identity/refresh")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_parent_and_its_child_that_import_each_other_are_a_circle() {
+        let files = crate_of(&[
+            ("", "pub mod chat;"),
+            (
+                "chat",
+                "mod identity;\nuse identity::SignIn;\npub struct Chat(SignIn);",
+            ),
+            (
+                "chat/identity",
+                "use crate::chat::Chat;\npub struct SignIn;",
+            ),
+        ]);
+        assert_eq!(
+            find_circles(&files),
+            vec!["chat.rs -> chat/identity.rs, chat/identity.rs -> chat.rs".to_owned()]
         );
     }
 
@@ -411,5 +508,24 @@ mod tests {
             find_circles(&files),
             vec!["a.rs -> b.rs, b.rs -> c.rs, c.rs -> a.rs".to_owned()]
         );
+    }
+
+    #[test]
+    fn a_re_export_of_a_child_is_no_import() {
+        let files = crate_of(&[
+            ("", "mod error;\npub use error::Code;\npub struct Reason;"),
+            ("error", "use crate::Reason;\npub struct Code(Reason);"),
+        ]);
+        assert_eq!(find_circles(&files), Vec::<String>::new());
+    }
+
+    #[test]
+    fn paths_in_raw_strings_and_test_modules_are_no_imports() {
+        let error = "const PAGE: &str = r#\"use crate::Reason; \"quoted\" \"#;\npub struct Code;\n#[cfg(all(test, target_arch = \"wasm32\"))]\nmod tests {\n    use crate::Reason;\n}";
+        let files = crate_of(&[
+            ("", "mod error;\nuse error::Code;\npub struct Reason(Code);"),
+            ("error", error),
+        ]);
+        assert_eq!(find_circles(&files), Vec::<String>::new());
     }
 }

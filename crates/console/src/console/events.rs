@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use palaver_protocol::{AgentSession, Message, Sender};
 
-use super::{Console, inbox::InboxChange};
+use super::Console;
+use crate::inbox::InboxChange;
 use crate::inbox::place;
 
 impl Console {

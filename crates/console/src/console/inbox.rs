@@ -6,13 +6,10 @@ use palaver_protocol::AgentSession;
 use uuid::Uuid;
 
 use super::Console;
-use crate::{api::Words, inbox::place};
-
-/// A live change to the inbox, kept while a load is under way.
-pub(super) enum InboxChange {
-    Session(Box<AgentSession>),
-    Seq(Uuid, i64),
-}
+use crate::{
+    api::Words,
+    inbox::{InboxChange, place},
+};
 
 impl Console {
     /// Loads the inbox for the current filters; an answer to an older load is dropped.

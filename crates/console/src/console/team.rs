@@ -3,15 +3,9 @@
 
 use leptos::prelude::*;
 use palaver_protocol::{AgentStatus, frames::AgentFrame};
-use uuid::Uuid;
 
 use super::Console;
 use crate::storage;
-
-/// Where the agent's choice to take new chats is kept.
-pub(super) fn availability_name(agent: Uuid) -> String {
-    format!("available:{agent}")
-}
 
 impl Console {
     /// The agent's status, the team and the channels, as they stand now.
@@ -48,7 +42,7 @@ impl Console {
     /// The agent takes new chats or not; remembered in this browser and told to the server.
     pub fn set_available(&self, available: bool) {
         self.available.set(available);
-        storage::write(&availability_name(self.me_id()), &available);
+        storage::write(&storage::availability_name(self.me_id()), &available);
         self.send_frame(AgentFrame::Presence { available });
     }
 

@@ -202,6 +202,15 @@ async fn a_reload_inside_the_window_resumes_the_same_session_with_its_history() 
             ])
             .await?;
         widget.say("Second question").await?;
+        // The reply follows the question once the server has it, as an agent's would.
+        widget
+            .wait_messages(&[
+                ("visitor", "sent", "First question"),
+                ("system", "sent", "demo joined the chat."),
+                ("agent", "sent", "First answer"),
+                ("visitor", "sent", "Second question"),
+            ])
+            .await?;
         app.reply(&agent, session, "Second answer").await;
         widget
             .wait_messages(&[
