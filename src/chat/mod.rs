@@ -17,7 +17,7 @@
 //! # Layout, one concern a file
 //! - [`state`]: what the panel shows, one enum whose transitions are plain functions;
 //! - [`epoch`]: the one way to tell that an answer or a timer is stale;
-//! - `link`: the stream's state as the visitor sees it, backoff, and the browser's wake-ups;
+//! - `link`: the stream's state as the visitor sees it, and the backoff of other retries;
 //! - `stream`: the connection loop and the event stream;
 //! - `history`: the first page and earlier pages of messages;
 //! - `outbox`: sending, retrying with the same client id, confirming, each message an
@@ -37,9 +37,8 @@
 
 use std::collections::BTreeMap;
 
-use futures::channel::mpsc::UnboundedSender;
 use leptos::{prelude::*, task::spawn_local};
-use palaver_client::socket;
+use palaver_client::{reconnect::WakeUp, socket};
 use palaver_protocol::{
     ChannelInfo, ChannelMode, EndReason, ErrorCode, Message, QueueStatus, Session, SessionState,
     frames::VisitorFrame,
@@ -138,8 +137,8 @@ struct Inner {
     history_loaded: bool,
     /// Writes frames to the open event stream.
     socket: Option<socket::FrameSender<VisitorFrame>>,
-    /// Wakes the reconnection loop early; `None` while no loop runs.
-    kick: Option<UnboundedSender<()>>,
+    /// Wakes the connection loop early; running while a loop runs.
+    wake_up: WakeUp,
     /// Persistent mode: the verified visitor; see `identity`.
     identity: sign_in::Identity,
 }
@@ -162,6 +161,8 @@ pub fn use_chat_connection(
         unread: RwSignal::new(0),
         announcement: RwSignal::new(String::new()),
     };
+    let wake_up = WakeUp::default();
+    wake_up.on_return();
     let chat = ChatConnection {
         state: Watch::of(set.state),
         channel: Watch::of(set.channel),
@@ -186,11 +187,10 @@ pub fn use_chat_connection(
             epoch: Epoch::default(),
             history_loaded: false,
             socket: None,
-            kick: None,
+            wake_up,
             identity: sign_in::Identity::new(config.identity_token.clone()),
         }),
     };
-    link::on_wake_up(move || chat.kick());
     Effect::new(move |_| {
         if chat.open.get() {
             chat.set.unread.set(0);
@@ -275,7 +275,7 @@ impl ChatConnection {
             inner.token = None;
             inner.epoch.advance(Scope::Connection);
             inner.socket = None;
-            inner.kick = None;
+            inner.wake_up.stop();
         });
     }
 

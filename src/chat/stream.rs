@@ -2,17 +2,18 @@
 //! the last sequence number held so that the server sends exactly what was missed. A dropped
 //! stream is retried with backoff, or at once when the browser wakes the loop.
 //!
-//! The socket itself is the client crate's typed [`socket::open`]. Its
-//! `reconnect::keep_connected` loop is not used: this loop must stop as soon as its
-//! [`Epoch`] is stale (a reset, a new identity), without showing "connecting" once more, and
-//! a refused persistent token may be tried again when a newer one came meanwhile.
+//! The loop is the client crate's `reconnect::keep_connected`, shared with the console, and
+//! the socket its typed [`socket::open`]. The loop belongs to the [`Epoch`] it started in: it
+//! ends as soon as its [`Scope::Connection`] has moved on (a reset, a new identity), without
+//! showing "connecting" once more, and a refused persistent token is tried again when a
+//! newer one came meanwhile.
 
-use futures::{
-    StreamExt,
-    channel::mpsc::{UnboundedReceiver, unbounded},
-};
+use futures::FutureExt;
 use leptos::{prelude::*, task::spawn_local};
-use palaver_client::socket;
+use palaver_client::{
+    reconnect::{Ended, keep_connected},
+    socket,
+};
 use palaver_protocol::{
     EndReason, ErrorCode, Sender,
     frames::{VisitorEvent, VisitorFrame},
@@ -22,7 +23,6 @@ use super::{
     ChatConnection, Link,
     epoch::{Epoch, Scope},
     history::FirstPage,
-    link::backoff,
 };
 
 /// How a connection ended.
@@ -40,24 +40,28 @@ enum Outcome {
 impl ChatConnection {
     /// Starts the connection loop for the current session.
     pub(super) fn connect(&self) {
-        let (kick, wake) = unbounded();
-        self.inner.update_value(|inner| inner.kick = Some(kick));
-        spawn_local(self.run(self.epoch(), wake));
+        let pause = self.inner.with_value(|inner| inner.wake_up.start());
+        let since = self.epoch();
+        let chat = *self;
+        spawn_local(keep_connected(
+            self.set.link,
+            pause,
+            move || chat.still(since, Scope::Connection),
+            move || {
+                chat.follow_stream(since)
+                    .map(move |outcome| chat.ended(since, outcome))
+            },
+        ));
     }
 
     /// Whether a connection loop runs.
     pub(super) fn connecting(&self) -> bool {
-        self.inner.with_value(|inner| inner.kick.is_some())
+        self.inner.with_value(|inner| inner.wake_up.is_running())
     }
 
     /// Wakes the connection loop when it waits to reconnect.
     pub(super) fn kick(&self) {
-        self.inner.with_value(|inner| {
-            if let Some(kick) = &inner.kick {
-                // A closed channel means no loop is waiting: nothing to wake.
-                let _ = kick.unbounded_send(());
-            }
-        });
+        self.inner.with_value(|inner| inner.wake_up.wake());
     }
 
     /// Tells the agent whether the visitor is typing (only while connected).
@@ -69,59 +73,56 @@ impl ChatConnection {
         });
     }
 
-    /// The stream is down (for now): nobody types and nothing can be written to it.
-    fn link_down(&self) {
-        self.set.link.set(Link::Offline);
+    /// The stream is down (for now): nobody types and nothing can be written to it. The
+    /// loop shows the link offline.
+    fn stream_down(&self) {
         self.set.agent_typing.set(None);
         self.inner.update_value(|inner| inner.socket = None);
     }
 
-    async fn run(self, since: Epoch, mut wake: UnboundedReceiver<()>) {
-        let mut attempt: u32 = 0;
-        while self.still(since, Scope::Connection) {
-            self.set.link.set(Link::Connecting);
-            match self.connect_once(since).await {
-                Outcome::Over(reason) => {
-                    self.finish(reason);
-                    return;
+    /// What the end of one connection means for the loop.
+    fn ended(self, since: Epoch, outcome: Outcome) -> Ended {
+        let current = |chat: &Self| chat.still(since, Scope::Connection);
+        match outcome {
+            Outcome::Over(reason) => {
+                self.finish(reason);
+                Ended::Stop
+            }
+            Outcome::Stopped => {
+                if current(&self) {
+                    self.inner.with_value(|inner| inner.wake_up.stop());
                 }
-                Outcome::Stopped => {
-                    if self.still(since, Scope::Connection) {
-                        self.inner.update_value(|inner| inner.kick = None);
+                Ended::Stop
+            }
+            // A live chat goes back to the form; a persistent one waits for a new identity,
+            // which starts the loop again, unless one came meanwhile: that one is tried after
+            // the shortest wait.
+            Outcome::Refused(token) => {
+                let refused = self.token_refused(&token);
+                if current(&self) {
+                    self.stream_down();
+                    if refused {
+                        self.set.link.set(Link::Offline);
+                        self.inner.with_value(|inner| inner.wake_up.stop());
                     }
-                    return;
                 }
-                Outcome::Refused(token) => {
-                    // A live chat goes back to the form; a persistent one waits for a new
-                    // identity, which starts the loop again, unless one came meanwhile.
-                    if self.token_refused(&token) {
-                        if self.still(since, Scope::Connection) {
-                            self.link_down();
-                            self.inner.update_value(|inner| inner.kick = None);
-                        }
-                        return;
-                    }
-                    attempt = 0;
-                }
-                Outcome::Dropped { was_online } => {
-                    if was_online {
-                        attempt = 0;
-                    }
+                if refused {
+                    Ended::Stop
+                } else {
+                    Ended::Dropped { was_online: true }
                 }
             }
-            if !self.still(since, Scope::Connection) {
-                return;
+            Outcome::Dropped { was_online } => {
+                if current(&self) {
+                    self.stream_down();
+                }
+                Ended::Dropped { was_online }
             }
-            self.link_down();
-            let delay = backoff(attempt);
-            attempt = attempt.saturating_add(1);
-            let timer = gloo_timers::future::sleep(delay);
-            futures::future::select(Box::pin(timer), wake.next()).await;
         }
     }
 
     /// One connection: history if not loaded yet, then the stream until it drops.
-    async fn connect_once(self, since: Epoch) -> Outcome {
+    async fn follow_stream(self, since: Epoch) -> Outcome {
         let Some(token) = self.token() else {
             return Outcome::Stopped;
         };

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::HtmlElement;
 
-use crate::support::{Mounted, SERVER, Stream, by_testid, fake_server};
+use crate::support::{Mounted, SERVER, accept, by_testid, fake_server};
 
 /// Mounts the app, without the loader's bridge, into a fresh node and returns that node.
 fn mount_app() -> HtmlElement {
@@ -166,7 +166,7 @@ async fn a_started_chat_shows_the_composer_which_tells_the_agent_while_the_visit
         201,
         json!({"token": "lv-form-start", "session": session}),
     );
-    let stream = Stream::accept("lv-form-start");
+    let stream = accept("lv-form-start");
     let widget = Mounted::app(WidgetConfig::new("t-form-start", SERVER));
     fill_in_the_form(&widget).await;
     widget.find("start-chat").expect("a start button").click();

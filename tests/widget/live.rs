@@ -8,7 +8,7 @@ use uuid::Uuid;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::{
-    Mounted, SERVER, Stream, back_online, eventually, fake_server, requests, unroute,
+    Mounted, SERVER, Stream, accept, back_online, eventually, fake_server, requests, unroute,
 };
 
 /// A live session of `channel`, in `state`, its window closing in 2099.
@@ -88,14 +88,14 @@ fn returning_visitor(channel: &str, token: &str, id: Uuid, history: &[Value]) ->
             json!({"messages": history, "has_more": false}),
         ),
     ]);
-    Stream::accept(token)
+    accept(token)
 }
 
 /// The widget of a returning visitor, connected: its stream authenticated and ready.
 async fn connected(channel: &str, stream: &Stream, id: Uuid) -> Mounted {
     let widget = Mounted::app(WidgetConfig::new(channel, SERVER));
     stream.authenticated(1).await;
-    stream.push(json!({"type": "ready", "session": session(id, channel, "active", Value::Null)}));
+    stream.push(&json!({"type": "ready", "session": session(id, channel, "active", Value::Null)}));
     eventually("the widget is online", || {
         widget
             .find("connection")
@@ -175,7 +175,7 @@ async fn a_reconnect_catches_up_from_the_last_message_and_shows_nothing_twice() 
     let stream = returning_visitor("t-catch-up", "lv-catch-up", id, std::slice::from_ref(&one));
     let widget = connected("t-catch-up", &stream, id).await;
     let two = message(id, 2, agent("Sam"), "One moment.", Value::Null);
-    stream.push(json!({"type": "message", "message": two}));
+    stream.push(&json!({"type": "message", "message": two}));
     eventually("the live message shows", || widget.messages().len() == 2).await;
 
     stream.drop_connection();
@@ -184,10 +184,10 @@ async fn a_reconnect_catches_up_from_the_last_message_and_shows_nothing_twice() 
     assert_eq!(auth["after_seq"], json!(2), "asks only for what it missed");
     let three = message(id, 3, agent("Sam"), "Found it.", Value::Null);
     stream.push(
-        json!({"type": "ready", "session": session(id, "t-catch-up", "active", Value::Null)}),
+        &json!({"type": "ready", "session": session(id, "t-catch-up", "active", Value::Null)}),
     );
-    stream.push(json!({"type": "message", "message": two}));
-    stream.push(json!({"type": "message", "message": three}));
+    stream.push(&json!({"type": "message", "message": two}));
+    stream.push(&json!({"type": "message", "message": three}));
 
     eventually("the missed message shows", || widget.messages().len() == 3).await;
     assert_eq!(
@@ -235,7 +235,8 @@ async fn a_message_that_could_not_be_sent_is_retried_with_the_same_client_id() {
     stream.drop_connection();
     back_online();
     stream.authenticated(2).await;
-    stream.push(json!({"type": "ready", "session": session(id, "t-retry", "active", Value::Null)}));
+    stream
+        .push(&json!({"type": "ready", "session": session(id, "t-retry", "active", Value::Null)}));
 
     eventually("the retry is confirmed", || {
         widget
@@ -337,7 +338,7 @@ async fn an_agent_ending_the_chat_shows_why() {
     let stream = returning_visitor("t-end-agent", "lv-end-agent", id, &[]);
     let widget = connected("t-end-agent", &stream, id).await;
 
-    stream.push(json!({
+    stream.push(&json!({
         "type": "session",
         "session": session(id, "t-end-agent", "ended", json!("agent")),
     }));
@@ -356,7 +357,7 @@ async fn the_queue_place_the_agents_typing_and_unread_messages_show() {
     let stream = returning_visitor("t-queue", "lv-queue", id, &[]);
     let widget = connected("t-queue", &stream, id).await;
 
-    stream.push(json!({"type": "queue", "queue": {"position": 2, "estimated_wait_seconds": 130}}));
+    stream.push(&json!({"type": "queue", "queue": {"position": 2, "estimated_wait_seconds": 130}}));
     let queue = widget.wait_for("queue-status").await;
     assert_eq!(
         queue.text_content().as_deref(),
@@ -364,11 +365,11 @@ async fn the_queue_place_the_agents_typing_and_unread_messages_show() {
     );
 
     let sam = agent("Sam");
-    stream.push(json!({"type": "typing", "sender": sam, "typing": true}));
+    stream.push(&json!({"type": "typing", "sender": sam, "typing": true}));
     let typing = widget.wait_for("typing").await;
     assert_eq!(typing.text_content().as_deref(), Some("Sam is typing…"));
 
-    stream.push(json!({"type": "message", "message": message(id, 1, sam, "Hello!", Value::Null)}));
+    stream.push(&json!({"type": "message", "message": message(id, 1, sam, "Hello!", Value::Null)}));
     eventually("the agent's message shows", || widget.messages().len() == 1).await;
     assert!(widget.find("typing").is_none(), "a message ends the typing");
     let unread = widget.wait_for("unread").await;

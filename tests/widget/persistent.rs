@@ -8,7 +8,7 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use crate::support::{Mounted, SERVER, Stream, eventually, fake_server};
+use crate::support::{Mounted, SERVER, accept, eventually, fake_server};
 
 fn channel_info(id: &str, open: bool) -> Value {
     json!({
@@ -485,10 +485,10 @@ async fn a_fresh_identity_changes_the_bearer_token_and_keeps_the_chat_and_the_dr
             ),
         ),
     ]);
-    let stream = Stream::accept("pv-refresh-2");
+    let stream = accept("pv-refresh-2");
     widget.command("identify", &["a.fresh.token"]);
     stream.authenticated(1).await;
-    stream.push(json!({"type": "ready", "session": null}));
+    stream.push(&json!({"type": "ready", "session": null}));
     let draft = widget
         .find("composer-input")
         .expect("the composer stays")
@@ -534,7 +534,7 @@ async fn a_new_conversation_on_the_stream_replaces_the_old_one_and_late_news_of_
             "has_more": false,
         }),
     )]);
-    let stream = Stream::accept("pv-switch-stream");
+    let stream = accept("pv-switch-stream");
     let widget = Mounted::app(config("t-switch-stream", Some("a.valid.token")));
     let auth = stream.authenticated(1).await;
     assert_eq!(
@@ -542,15 +542,15 @@ async fn a_new_conversation_on_the_stream_replaces_the_old_one_and_late_news_of_
         json!(old),
         "the catch-up counts in the one shown"
     );
-    stream.push(json!({"type": "ready", "session": session(old, contact, "t-switch-stream")}));
+    stream.push(&json!({"type": "ready", "session": session(old, contact, "t-switch-stream")}));
     eventually("the history shows", || widget.messages().len() == 1).await;
 
-    stream.push(json!({"type": "session", "session": session(fresh, contact, "t-switch-stream")}));
-    stream.push(json!({
+    stream.push(&json!({"type": "session", "session": session(fresh, contact, "t-switch-stream")}));
+    stream.push(&json!({
         "type": "message",
         "message": message(fresh, 1, sam.clone(), "A new question?", Value::Null),
     }));
-    stream.push(json!({
+    stream.push(&json!({
         "type": "message",
         "message": message(old, 2, sam, "Late news of the old one", Value::Null),
     }));

@@ -33,23 +33,35 @@ pub enum Ended {
 /// while a connection is being made (`connect_once` sets [`Link::Online`] once the server
 /// accepts it), [`Link::Offline`] while waiting to try again. The wait is jittered backoff,
 /// cut short by `pause`'s [`WakeUp`].
+///
+/// The loop ends, without touching `link` again, as soon as `still_current` says it is no
+/// longer the current one (asked before each attempt and when one ends), or its [`WakeUp`]
+/// started another loop or stopped: a leftover loop must not show "connecting" over the link
+/// of the one that replaced it.
 pub async fn keep_connected<F>(
     link: RwSignal<Link>,
     mut pause: Pause,
+    still_current: impl Fn() -> bool,
     mut connect_once: impl FnMut() -> F,
 ) where
     F: Future<Output = Ended>,
 {
     let mut waits = Backoff::default();
-    loop {
+    while still_current() {
         link.set(Link::Connecting);
         match connect_once().await {
             Ended::Stop => return,
             Ended::Dropped { was_online: true } => waits.reset(),
             Ended::Dropped { was_online: false } => {}
         }
+        if !still_current() {
+            return;
+        }
         link.set(Link::Offline);
         pause.sleep(waits.next_wait()).await;
+        if pause.closed {
+            return;
+        }
     }
 }
 
@@ -63,9 +75,12 @@ pub struct WakeUp {
 impl WakeUp {
     /// A loop starts: the [`Pause`] it waits on. A loop started earlier is no longer woken.
     pub fn start(&self) -> Pause {
-        let (wake, pause) = unbounded();
+        let (wake, woken) = unbounded();
         *self.current.borrow_mut() = Some(wake);
-        Pause(pause)
+        Pause {
+            woken,
+            closed: false,
+        }
     }
 
     /// No loop runs any more: nothing to wake until the next [`WakeUp::start`].
@@ -109,19 +124,25 @@ impl WakeUp {
 }
 
 /// The loop's side of a [`WakeUp`].
-pub struct Pause(UnboundedReceiver<()>);
+pub struct Pause {
+    woken: UnboundedReceiver<()>,
+    /// Another loop took the wake-up, or none runs: this loop is over.
+    closed: bool,
+}
 
 impl Pause {
-    /// Waits `wait`, or less if woken. Answers whether it was woken.
+    /// Waits `wait`, or less if woken. Answers whether it was woken. Once the [`WakeUp`]
+    /// started another loop or stopped, the wait ends at once, since this loop is over.
     pub async fn sleep(&mut self, wait: Duration) -> bool {
+        if self.closed {
+            return false;
+        }
         let timer = gloo_timers::future::sleep(wait);
-        match select(Box::pin(timer), self.0.next()).await {
+        match select(Box::pin(timer), self.woken.next()).await {
             Either::Left(_) => false,
             Either::Right((Some(()), _)) => true,
-            // Another loop took the wake-up, or none runs: this wait runs its course rather
-            // than spinning.
-            Either::Right((None, timer)) => {
-                timer.await;
+            Either::Right((None, _)) => {
+                self.closed = true;
                 false
             }
         }
@@ -130,6 +151,8 @@ impl Pause {
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
+    use std::cell::Cell;
+
     use palaver_protocol::{
         Sender,
         frames::{VisitorEvent, VisitorFrame},
@@ -156,37 +179,43 @@ mod tests {
         pause: Pause,
     ) {
         let url = socket_url(server.origin(), "/api/v1/session/events");
-        spawn_local(keep_connected(link, pause, move || {
-            let url = url.clone();
-            async move {
-                let Some((frames, mut events)) = socket::open::<VisitorFrame, VisitorEvent>(&url)
-                else {
-                    return Ended::Dropped { was_online: false };
-                };
-                frames.send(&VisitorFrame::Auth {
-                    token: "pv-catch-up".into(),
-                    after_seq: transcript.with_untracked(Transcript::last_seq),
-                    session_id: None,
-                });
-                let mut was_online = false;
-                while let Some(event) = events.next().await {
-                    match event {
-                        VisitorEvent::Ready { .. } => {
-                            was_online = true;
-                            link.set(Link::Online);
+        spawn_local(keep_connected(
+            link,
+            pause,
+            || true,
+            move || {
+                let url = url.clone();
+                async move {
+                    let Some((frames, mut events)) =
+                        socket::open::<VisitorFrame, VisitorEvent>(&url)
+                    else {
+                        return Ended::Dropped { was_online: false };
+                    };
+                    frames.send(&VisitorFrame::Auth {
+                        token: "pv-catch-up".into(),
+                        after_seq: transcript.with_untracked(Transcript::last_seq),
+                        session_id: None,
+                    });
+                    let mut was_online = false;
+                    while let Some(event) = events.next().await {
+                        match event {
+                            VisitorEvent::Ready { .. } => {
+                                was_online = true;
+                                link.set(Link::Online);
+                            }
+                            VisitorEvent::Message { message } => {
+                                transcript.update(|transcript| {
+                                    transcript.insert(message);
+                                });
+                            }
+                            VisitorEvent::Error { .. } => return Ended::Stop,
+                            _ => {}
                         }
-                        VisitorEvent::Message { message } => {
-                            transcript.update(|transcript| {
-                                transcript.insert(message);
-                            });
-                        }
-                        VisitorEvent::Error { .. } => return Ended::Stop,
-                        _ => {}
                     }
+                    Ended::Dropped { was_online }
                 }
-                Ended::Dropped { was_online }
-            }
-        }));
+            },
+        ));
     }
 
     fn bodies(transcript: RwSignal<Transcript>) -> Vec<String> {
@@ -287,6 +316,59 @@ mod tests {
         .await;
         server
             .push(&json!({"type": "error", "error": {"error": "unauthorized", "message": "No."}}));
+    }
+
+    /// A loop whose attempts all fail at once; `done` when it has ended.
+    fn failing(
+        link: RwSignal<Link>,
+        pause: Pause,
+        still_current: impl Fn() -> bool + 'static,
+    ) -> (Rc<Cell<u32>>, Rc<Cell<bool>>) {
+        let attempts = Rc::new(Cell::new(0));
+        let done = Rc::new(Cell::new(false));
+        let (counted, ended) = (attempts.clone(), done.clone());
+        spawn_local(async move {
+            keep_connected(link, pause, still_current, move || {
+                counted.set(counted.get() + 1);
+                async { Ended::Dropped { was_online: false } }
+            })
+            .await;
+            ended.set(true);
+        });
+        (attempts, done)
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_loop_no_longer_current_ends_without_showing_connecting_over_its_successor() {
+        let link = RwSignal::new(Link::Connecting);
+        let current = Rc::new(Cell::new(true));
+        let wake_up = WakeUp::default();
+        let still = current.clone();
+        let (attempts, done) = failing(link, wake_up.start(), move || still.get());
+        eventually("the link is offline", || {
+            link.get_untracked() == Link::Offline
+        })
+        .await;
+        current.set(false);
+        // The loop that replaced it is online.
+        link.set(Link::Online);
+        wake_up.wake();
+        eventually("the loop ends", || done.get()).await;
+        assert_eq!(attempts.get(), 1);
+        assert_eq!(link.get_untracked(), Link::Online);
+
+        // A wake-up that starts another loop ends the first one's wait at once.
+        let link = RwSignal::new(Link::Connecting);
+        let (attempts, done) = failing(link, wake_up.start(), || true);
+        eventually("the link is offline", || {
+            link.get_untracked() == Link::Offline
+        })
+        .await;
+        let _next = wake_up.start();
+        gloo_timers::future::sleep(Duration::from_millis(50)).await;
+        assert!(done.get(), "the first wait is at least 0.25 s");
+        assert_eq!(attempts.get(), 1);
+        assert_eq!(link.get_untracked(), Link::Offline);
     }
 
     #[wasm_bindgen_test]

@@ -8,6 +8,12 @@
 //! as with an unreachable server. In a route's body, `$client_msg_id` stands for the one the
 //! request sent. Routes add up over the tests of a run (they share the page), so each test
 //! names its own tokens, channels and sessions.
+//!
+//! A server has one event stream, its newest open socket, unless it keeps [`Stream`]s by
+//! bearer token ([`FakeServer::streams_per_token`]): the widget's tests need that, since the
+//! widgets of earlier tests keep running in the page and their sockets would otherwise be
+//! taken for the current test's. A socket that signs in with a token no test accepted is
+//! then dropped, as by an unreachable server.
 
 use std::time::Duration;
 
@@ -57,6 +63,8 @@ if (!window.__palaverFakes) {
       this.readyState = 0;
       this.binaryType = "blob";
       this.sent = [];
+      this.fake = fake;
+      this.token = null;
       fake.sockets.push(this);
       var refused = fake.refuseSockets;
       setTimeout(() => {
@@ -71,7 +79,17 @@ if (!window.__palaverFakes) {
         }
       }, 0);
     }
-    send(data) { this.sent.push(data); }
+    send(data) {
+      this.sent.push(data);
+      var frame;
+      try { frame = JSON.parse(data); } catch (e) {}
+      if (frame && frame.type === "auth") {
+        this.token = frame.token;
+        if (this.fake.streams && !this.fake.streams[frame.token]) {
+          setTimeout(() => this.close(1011, "unreachable"), 0);
+        }
+      }
+    }
     close(code, reason) {
       if (this.readyState > 1) { return; }
       this.readyState = 3;
@@ -189,6 +207,26 @@ impl FakeServer {
             .collect()
     }
 
+    /// Keeps an event stream per bearer token from now on: a socket belongs to the token of
+    /// its `auth` frame, and one that signs in with a token not accepted by
+    /// [`FakeServer::accept_stream`] is dropped, as by an unreachable server.
+    pub fn streams_per_token(&self) {
+        if get(&self.fake, "streams").is_undefined() {
+            set(&self.fake, "streams", &js_sys::Object::new());
+        }
+    }
+
+    /// Accepts sockets that sign in with `token` from now on (keeping streams per token, as
+    /// [`FakeServer::streams_per_token`]), and gives their stream.
+    pub fn accept_stream(&self, token: &str) -> Stream {
+        self.streams_per_token();
+        set(&get(&self.fake, "streams"), token, &JsValue::TRUE);
+        Stream {
+            server: self.clone(),
+            token: token.to_owned(),
+        }
+    }
+
     /// Whether sockets fail at once, as with a server that is down (default: they open).
     pub fn refuse_sockets(&self, refuse: bool) {
         set(&self.fake, "refuseSockets", &JsValue::from_bool(refuse));
@@ -223,14 +261,9 @@ impl FakeServer {
     /// The frames the app sent on the newest open socket (as JSON), oldest first; none
     /// without an open socket.
     pub fn sent_frames(&self) -> Vec<Value> {
-        let Some(socket) = self.open_socket() else {
-            return Vec::new();
-        };
-        let sent: js_sys::Array = get(&socket, "sent").unchecked_into();
-        sent.iter()
-            .filter_map(|frame| frame.as_string())
-            .filter_map(|frame| serde_json::from_str(&frame).ok())
-            .collect()
+        self.open_socket()
+            .map(|socket| sent(&socket))
+            .unwrap_or_default()
     }
 
     /// Sends `event` to the app on the newest open socket.
@@ -238,10 +271,7 @@ impl FakeServer {
     /// # Panics
     /// When no socket is open.
     pub fn push(&self, event: &Value) {
-        let socket = self.open_socket().expect("an open socket");
-        let push: js_sys::Function = get(&socket, "push").unchecked_into();
-        push.call1(&socket, &event.to_string().into())
-            .expect("push the event");
+        push(&self.open_socket().expect("an open socket"), event);
     }
 
     /// Closes the newest open socket as a server that dropped it would.
@@ -253,6 +283,93 @@ impl FakeServer {
         let close: js_sys::Function = get(&socket, "close").unchecked_into();
         close.call0(&socket).expect("close the socket");
     }
+}
+
+/// The event stream of the sockets that sign in with one bearer token, from
+/// [`FakeServer::accept_stream`].
+pub struct Stream {
+    server: FakeServer,
+    token: String,
+}
+
+impl Stream {
+    fn sockets(&self) -> Vec<JsValue> {
+        self.server
+            .sockets()
+            .into_iter()
+            .filter(|socket| get(socket, "token").as_string().as_deref() == Some(&self.token))
+            .collect()
+    }
+
+    /// The newest open socket.
+    fn open_socket(&self) -> Option<JsValue> {
+        self.sockets()
+            .into_iter()
+            .rev()
+            .find(|socket| get(socket, "readyState").as_f64() == Some(1.0))
+    }
+
+    /// How many sockets signed in with this token.
+    pub fn opened(&self) -> usize {
+        self.sockets().len()
+    }
+
+    /// The frames the app sent on the newest open socket (as JSON), the `auth` frame first;
+    /// none without an open socket.
+    pub fn sent(&self) -> Vec<Value> {
+        self.open_socket()
+            .map(|socket| sent(&socket))
+            .unwrap_or_default()
+    }
+
+    /// Waits until socket number `count` (1 for the first) has signed in with this token and
+    /// is open, and gives its `auth` frame.
+    ///
+    /// # Panics
+    /// When that does not happen within five seconds.
+    pub async fn authenticated(&self, count: usize) -> Value {
+        eventually("the app authenticates its stream", || {
+            self.opened() >= count && self.open_socket().is_some()
+        })
+        .await;
+        self.sent().first().cloned().expect("an auth frame")
+    }
+
+    /// Sends `event` to the app on the newest open socket.
+    ///
+    /// # Panics
+    /// When no socket is open.
+    pub fn push(&self, event: &Value) {
+        push(&self.open_socket().expect("an open event stream"), event);
+    }
+
+    /// Drops the newest open socket as a server that went away would.
+    ///
+    /// # Panics
+    /// When no socket is open.
+    pub fn drop_connection(&self) {
+        let socket = self.open_socket().expect("an open event stream");
+        let close: js_sys::Function = get(&socket, "close").unchecked_into();
+        close
+            .call2(&socket, &JsValue::from(1006), &"gone".into())
+            .expect("close the stream");
+    }
+}
+
+/// The frames sent on `socket` (as JSON), oldest first.
+fn sent(socket: &JsValue) -> Vec<Value> {
+    let sent: js_sys::Array = get(socket, "sent").unchecked_into();
+    sent.iter()
+        .filter_map(|frame| frame.as_string())
+        .filter_map(|frame| serde_json::from_str(&frame).ok())
+        .collect()
+}
+
+/// Delivers `event` to the app on `socket`.
+fn push(socket: &JsValue, event: &Value) {
+    let push: js_sys::Function = get(socket, "push").unchecked_into();
+    push.call1(socket, &event.to_string().into())
+        .expect("push the event");
 }
 
 fn get(object: &JsValue, name: &str) -> JsValue {
@@ -445,5 +562,43 @@ mod tests {
         assert!(matches!(read.next().await, Some(Err(_))), "an error first");
         assert!(!server.is_connected());
         assert_eq!(server.socket_urls().len(), 1);
+    }
+
+    #[wasm_bindgen_test]
+    async fn streams_per_token_hold_the_sockets_of_their_token_and_drop_any_other() {
+        let server = FakeServer::install("http://127.0.0.1:43");
+        let stream = server.accept_stream("t-kept");
+        let url = "ws://127.0.0.1:43/api/v1/session/events";
+        let open = |token: &'static str| async move {
+            let socket = WebSocket::open(url).expect("a socket");
+            let (mut write, read) = socket.split();
+            let auth = json!({"type": "auth", "token": token}).to_string();
+            futures::SinkExt::send(&mut write, WsMessage::Text(auth))
+                .await
+                .expect("sent once open");
+            (write, read)
+        };
+        let (_kept, mut kept) = open("t-kept").await;
+        let (_other, mut other) = open("t-other").await;
+        while other.next().await.is_some() {}
+        assert_eq!(
+            stream.opened(),
+            1,
+            "a socket of another token is not the stream's"
+        );
+        assert_eq!(
+            stream.authenticated(1).await,
+            json!({"type": "auth", "token": "t-kept"})
+        );
+
+        stream.push(&json!({"type": "ready"}));
+        let Some(Ok(WsMessage::Text(text))) = kept.next().await else {
+            panic!("a pushed frame");
+        };
+        assert_eq!(text, r#"{"type":"ready"}"#);
+        stream.drop_connection();
+        while kept.next().await.is_some() {}
+        assert!(stream.sent().is_empty(), "no socket open");
+        assert_eq!(stream.opened(), 1);
     }
 }

@@ -24,9 +24,13 @@ impl Console {
         wake_up.on_return();
         let pause = wake_up.start();
         let console = *self;
-        self.spawn(keep_connected(self.link, pause, move || {
-            console.connect_once()
-        }));
+        // The console starts one loop for the page's life: it is always the current one.
+        self.spawn(keep_connected(
+            self.link,
+            pause,
+            || true,
+            move || console.connect_once(),
+        ));
     }
 
     /// Writes a frame to the stream; without one, it is dropped: presence is said again on
