@@ -8,7 +8,8 @@ use uuid::Uuid;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use crate::support::{
-    Mounted, SERVER, Stream, accept, back_online, eventually, fake_server, requests, unroute,
+    Mounted, SERVER, Stream, accept, back_online, eventually, fake_server, message, requests,
+    stored, unroute,
 };
 
 /// A live session of `channel`, in `state`, its window closing in 2099.
@@ -30,18 +31,6 @@ fn session(id: Uuid, channel: &str, state: &str, end_reason: Value) -> Value {
     })
 }
 
-fn message(session: Uuid, seq: i64, sender: Value, body: &str, client_msg_id: Value) -> Value {
-    json!({
-        "id": Uuid::new_v4(),
-        "session_id": session,
-        "seq": seq,
-        "client_msg_id": client_msg_id,
-        "sender": sender,
-        "body": body,
-        "created_at": "2098-12-01T10:00:00Z",
-    })
-}
-
 fn agent(name: &str) -> Value {
     json!({"kind": "agent", "id": Uuid::new_v4(), "name": name})
 }
@@ -55,10 +44,6 @@ fn live_channel(id: &str) -> Value {
         "open": true,
         "next_open_at": null,
     })
-}
-
-fn stored(key: &str) -> Option<String> {
-    LocalStorage::raw().get_item(key).ok().flatten()
 }
 
 /// A visitor of `channel` who holds session `id` with bearer `token` in this browser, and

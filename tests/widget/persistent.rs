@@ -8,7 +8,7 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use crate::support::{Mounted, SERVER, accept, eventually, fake_server};
+use crate::support::{Mounted, SERVER, accept, eventually, fake_server, message, stored};
 
 fn channel_info(id: &str, open: bool) -> Value {
     json!({
@@ -80,10 +80,6 @@ fn config(channel: &str, identity_token: Option<&str>) -> WidgetConfig {
         identity_token: identity_token.map(str::to_owned),
         ..WidgetConfig::new(channel, SERVER)
     }
-}
-
-fn stored(key: &str) -> Option<String> {
-    LocalStorage::raw().get_item(key).ok().flatten()
 }
 
 #[wasm_bindgen_test]
@@ -287,18 +283,6 @@ async fn a_conversation_closed_since_the_sign_in_says_so_and_keeps_the_composer(
     })
     .await;
     widget.remove();
-}
-
-fn message(session: Uuid, seq: i64, sender: Value, body: &str, client_msg_id: Value) -> Value {
-    json!({
-        "id": Uuid::new_v4(),
-        "session_id": session,
-        "seq": seq,
-        "client_msg_id": client_msg_id,
-        "sender": sender,
-        "body": body,
-        "created_at": "2098-12-01T10:00:00Z",
-    })
 }
 
 #[wasm_bindgen_test]

@@ -11,13 +11,15 @@
 
 use std::{cell::RefCell, rc::Rc, time::Duration};
 
+use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use palaver_client::testing::FakeServer;
 /// Waits until a condition holds (within five seconds), and the event stream of one bearer
 /// token: the client crate's, shared with the console's tests.
 pub use palaver_client::testing::{Stream, eventually};
 use palaver_widget::{WidgetConfig, app::App, bridge::Bridge};
-use serde_json::Value;
+use serde_json::{Value, json};
+use uuid::Uuid;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{CustomEvent, CustomEventInit, HtmlElement};
 
@@ -242,4 +244,22 @@ fn html_element(tag: &str) -> HtmlElement {
         .expect("create an element")
         .dyn_into::<HtmlElement>()
         .expect("an HTML element")
+}
+
+/// A message as the server sends it, written in 2098.
+pub fn message(session: Uuid, seq: i64, sender: Value, body: &str, client_msg_id: Value) -> Value {
+    json!({
+        "id": Uuid::new_v4(),
+        "session_id": session,
+        "seq": seq,
+        "client_msg_id": client_msg_id,
+        "sender": sender,
+        "body": body,
+        "created_at": "2098-12-01T10:00:00Z",
+    })
+}
+
+/// What the widget keeps in localStorage under `key`, as stored.
+pub fn stored(key: &str) -> Option<String> {
+    LocalStorage::raw().get_item(key).ok().flatten()
 }

@@ -23,7 +23,7 @@ use crate::{
     },
     http::{
         error::ApiError,
-        socket::common::{Sink, authenticate, next_frame, run_until_either_ends, send_json},
+        socket::common::{Sink, admit, authenticate, next_frame, run_until_either_ends, send_json},
     },
     hub::Event,
     state::AppState,
@@ -54,18 +54,9 @@ async fn agent_socket(state: AppState, socket: WebSocket) {
         return;
     };
     let events = state.hub.subscribe();
-    let agent = match signed_in_agent(&state, &token).await {
-        Ok(agent) => agent,
-        Err(error) => {
-            send_json(
-                &mut sink,
-                &AgentEvent::Error {
-                    error: ApiError::from(error).body(),
-                },
-            )
-            .await;
-            return;
-        }
+    let checked = signed_in_agent(&state, &token).await;
+    let Some(agent) = admit(&mut sink, checked, |error| AgentEvent::Error { error }).await else {
+        return;
     };
     if !send_json(
         &mut sink,

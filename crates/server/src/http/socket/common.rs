@@ -12,7 +12,7 @@ use palaver_protocol::ErrorBody;
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::task::JoinHandle;
 
-use crate::{http::error::ApiError, state::AppState};
+use crate::{chat::error::ChatError, http::error::ApiError, state::AppState};
 
 /// How long a client has to send its `auth` frame.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -83,6 +83,22 @@ pub async fn run_until_either_ends(
         () = stopping => {
             sending.abort();
             receiving.abort();
+        }
+    }
+}
+
+/// What the `auth` frame's credentials open, or `None` after telling the client why they
+/// were refused (made into a frame by `error_frame`).
+pub async fn admit<T, E: Serialize>(
+    sink: &mut Sink,
+    checked: Result<T, ChatError>,
+    error_frame: impl FnOnce(ErrorBody) -> E,
+) -> Option<T> {
+    match checked {
+        Ok(admitted) => Some(admitted),
+        Err(error) => {
+            send_json(sink, &error_frame(ApiError::from(error).body())).await;
+            None
         }
     }
 }

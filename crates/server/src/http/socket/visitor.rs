@@ -26,9 +26,8 @@ use crate::{
         conversation::open_conversation,
         view::view,
     },
-    http::{
-        error::ApiError,
-        socket::common::{Sink, authenticate, next_frame, run_until_either_ends, send_json},
+    http::socket::common::{
+        Sink, admit, authenticate, next_frame, run_until_either_ends, send_json,
     },
     hub::Event,
     state::AppState,
@@ -64,18 +63,10 @@ async fn visitor_socket(state: AppState, socket: WebSocket) {
     };
     // Subscribe before reading the session, so nothing published in between is missed.
     let events = state.hub.subscribe();
-    let access = match visitor_access(&state, &token).await {
-        Ok(access) => access,
-        Err(error) => {
-            send_json(
-                &mut sink,
-                &VisitorEvent::Error {
-                    error: ApiError::from(error).body(),
-                },
-            )
-            .await;
-            return;
-        }
+    let checked = visitor_access(&state, &token).await;
+    let Some(access) = admit(&mut sink, checked, |error| VisitorEvent::Error { error }).await
+    else {
+        return;
     };
     // The conversation the socket follows, which the visitor's typing is about; a verified
     // visitor's changes when an ended conversation is followed by a fresh one.
