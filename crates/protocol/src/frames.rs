@@ -61,6 +61,10 @@ pub enum AgentFrame {
     /// agents with room; an agent is unavailable while none of their consoles is connected,
     /// and each fresh start of their stream begins unavailable until this frame says so.
     Presence { available: bool },
+    /// The conversation the console shows (`None`: none). Answered by a `session` frame
+    /// with the conversation as it stands; from then on the stream brings its visitor's
+    /// typing. Messages and changes of every session come regardless.
+    Open { session_id: Option<Uuid> },
 }
 
 /// Frames the server sends to every signed-in agent.

@@ -8,6 +8,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::{
+    assignment::queue::tell_places,
     chat::{
         agents::{DEFAULT_CAPACITY, add_agent},
         lifecycle::close_due,
@@ -85,6 +86,7 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sweeper = tokio::spawn(sweep(self.state.clone(), self.sweep_interval));
+        let places = tokio::spawn(tell_places(self.state.clone()));
         let state = self.state.clone();
         let served = axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(async move {
@@ -94,6 +96,7 @@ impl Application {
             .await
             .context("serving HTTP");
         sweeper.abort();
+        places.abort();
         served
     }
 }

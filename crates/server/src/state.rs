@@ -3,7 +3,7 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, Notify, watch};
 
 use crate::{
     assignment::presence::Presence,
@@ -29,6 +29,10 @@ pub struct AppState {
     /// Held by a routing pass, so that passes run one at a time. A tokio mutex: the pass
     /// holds it across the store's awaits.
     pub routing_pass: Arc<Mutex<()>>,
+    /// Rung whenever the queue may have changed; queued visitors hear their new place from
+    /// one task, at most once per [`AppState::queue_update_interval`].
+    pub queue_changed: Arc<Notify>,
+    pub queue_update_interval: Duration,
     /// Turns `true` when the server begins to stop.
     stopping: Arc<watch::Sender<bool>>,
 }
@@ -45,13 +49,15 @@ impl AppState {
             store,
             clock,
             channels: Arc::new(channels),
-            hub: Hub::new(),
+            hub: Hub::new(usize::from(config.event_buffer)),
             agent_token_ttl: config.agent_token_ttl,
             widget_dir: config.widget_dir.clone(),
             console_dir: config.console_dir.clone(),
             demo: config.demo,
             presence: Arc::default(),
             routing_pass: Arc::default(),
+            queue_changed: Arc::default(),
+            queue_update_interval: config.queue_update_interval,
             stopping: Arc::new(watch::Sender::new(false)),
         }
     }

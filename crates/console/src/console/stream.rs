@@ -76,6 +76,9 @@ impl Console {
                     self.send_frame(AgentFrame::Presence {
                         available: self.available.get_untracked(),
                     });
+                    self.send_frame(AgentFrame::Open {
+                        session_id: self.main.id.get_untracked(),
+                    });
                     self.resync();
                 }
                 AgentEvent::Session { session } => self.on_session(session),

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use palaver_client::Transcript;
-use palaver_protocol::{AgentSession, limits::PAGE_MAX};
+use palaver_protocol::{AgentSession, frames::AgentFrame, limits::PAGE_MAX};
 use uuid::Uuid;
 
 use super::Console;
@@ -86,6 +86,10 @@ impl Console {
             return;
         }
         self.stop_typing();
+        // The stream brings the typing of the conversation on screen only.
+        self.send_frame(AgentFrame::Open {
+            session_id: session,
+        });
         if let Some(session) = session {
             // The mark goes at once, without waiting for the conversation to load.
             let last_seq = self.rows.with_untracked(|rows| {

@@ -1,9 +1,11 @@
 //! The one queue that unheld sessions wait in, in the order they joined, whatever their
-//! channel: a live visitor's place and estimated wait (live mode rule 6) are read from it.
+//! channel: a live visitor's place and estimated wait (live mode rule 6) are read from it,
+//! and [`tell_places`] tells each queued visitor theirs when it changes.
 
 use std::collections::HashMap;
 
 use palaver_protocol::{ChannelMode, QueueStatus, SessionState};
+use uuid::Uuid;
 
 use crate::{hub::Event, state::AppState, store::SessionRecord};
 
@@ -48,16 +50,39 @@ impl Queue {
         })
     }
 
-    /// Tells every queued live visitor their place.
-    pub fn publish(&self, state: &AppState) {
+    /// Tells each queued live visitor their place and wait when it differs from what they
+    /// were last `told`, which then holds what every queued visitor knows.
+    fn tell(&self, state: &AppState, told: &mut HashMap<Uuid, QueueStatus>) {
+        let mut now_told = HashMap::with_capacity(self.order.len());
         for record in &self.order {
-            if let Some(queue) = self.status(record) {
+            let Some(queue) = self.status(record) else {
+                continue;
+            };
+            if told.get(&record.id) != Some(&queue) {
                 state.hub.publish(Event::Queue {
                     session_id: record.id,
                     queue,
                 });
             }
+            now_told.insert(record.id, queue);
         }
+        *told = now_told;
+    }
+}
+
+/// Tells queued visitors their new place and wait whenever the queue changed, at most once
+/// per [`AppState::queue_update_interval`] however often it changes, and only to those
+/// whose place or wait moved. Runs as long as the server.
+pub async fn tell_places(state: AppState) {
+    let mut told = HashMap::new();
+    loop {
+        state.queue_changed.notified().await;
+        match Queue::load(&state).await {
+            Ok(queue) => queue.tell(&state, &mut told),
+            Err(error) => tracing::error!(?error, "reading the queue to tell visitors their place"),
+        }
+        // Changes meanwhile leave one wake-up behind, answered after the pause.
+        tokio::time::sleep(state.queue_update_interval).await;
     }
 }
 

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use crate::{
-    assignment::{queue::Queue, status::publish_status},
+    assignment::status::publish_status,
     chat::view::agent_view,
     domain::MessageBody,
     hub::Event,
@@ -13,8 +13,8 @@ use crate::{
     store::{Author, NewMessage, SessionRecord},
 };
 
-/// Announces a changed session to agents and its visitor, the load of its agent, and the
-/// queue it joined or left.
+/// Announces a changed session to agents and its visitor, and the load of its agent; the
+/// queue it may have joined or left tells its visitors their places.
 pub async fn publish_change(state: &AppState, record: &SessionRecord) -> anyhow::Result<()> {
     state
         .hub
@@ -22,7 +22,7 @@ pub async fn publish_change(state: &AppState, record: &SessionRecord) -> anyhow:
     if let Some(agent) = &record.agent {
         publish_status(state, agent.id).await?;
     }
-    Queue::load(state).await?.publish(state);
+    state.queue_changed.notify_one();
     Ok(())
 }
 

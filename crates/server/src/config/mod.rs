@@ -58,4 +58,13 @@ pub struct Config {
     /// How often sessions past their window or inactivity timeout are closed and announced.
     #[arg(long, env = "PALAVER_SWEEP_INTERVAL", default_value = "5s", value_parser = humantime_serde::re::humantime::parse_duration)]
     pub sweep_interval: Duration,
+
+    /// How often, at most, queued visitors are told their new place and wait.
+    #[arg(long, env = "PALAVER_QUEUE_UPDATE_INTERVAL", default_value = "1s", value_parser = humantime_serde::re::humantime::parse_duration)]
+    pub queue_update_interval: Duration,
+
+    /// How many events a socket may fall behind its conversation by before it catches up
+    /// from the database instead.
+    #[arg(long, env = "PALAVER_EVENT_BUFFER", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    pub event_buffer: u16,
 }

@@ -121,7 +121,7 @@ async fn a_second_agent_cannot_take_over_a_joined_chat() {
 }
 
 #[tokio::test]
-async fn agents_see_visitors_typing_and_messages_live_and_visitors_see_agents_typing() {
+async fn agents_see_the_typing_of_the_conversation_they_open_and_visitors_see_agents_typing() {
     let app = spawn_app().await;
     let ada = app.agent("ada").await;
     let mut console = app.agent_socket(&ada).await;
@@ -141,13 +141,25 @@ async fn agents_see_visitors_typing_and_messages_live_and_visitors_see_agents_ty
         VisitorEvent::Ready { .. }
     ));
 
+    // Typing in a conversation the console does not show is not its news.
     visitor.send(&VisitorFrame::Typing { typing: true }).await;
+    console
+        .send(&AgentFrame::Open {
+            session_id: Some(created.session.id),
+        })
+        .await;
+    let opened = console.next_agent_event().await;
+    assert!(
+        matches!(&opened, AgentEvent::Session { session } if session.session.id == created.session.id),
+        "{opened:?}"
+    );
+    visitor.send(&VisitorFrame::Typing { typing: false }).await;
     let typing = console.next_agent_event().await;
     assert_eq!(
         typing,
         AgentEvent::Typing {
             session_id: created.session.id,
-            typing: true
+            typing: false
         }
     );
     app.send(&created.token, "c-1", "Hello?").await;

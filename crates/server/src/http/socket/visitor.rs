@@ -2,22 +2,17 @@
 //! each new message once and in order, agent typing, session changes and queue places. A
 //! verified visitor's stream follows their open conversation from one to the next.
 
-use std::sync::Arc;
-
 use axum::{
     extract::{State, WebSocketUpgrade, ws::WebSocket},
     response::Response,
 };
 use futures_util::StreamExt;
 use palaver_protocol::{
-    Sender, Session, SessionState,
+    Message, Sender, Session, SessionState,
     frames::{VisitorEvent, VisitorFrame},
     limits::PAGE_MAX,
 };
-use tokio::sync::{
-    broadcast::{Receiver, error::RecvError},
-    watch,
-};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{
@@ -27,9 +22,10 @@ use crate::{
         view::view,
     },
     http::socket::common::{
-        Sink, admit, authenticate, next_frame, run_until_either_ends, send_json,
+        Sink, TypingThrottle, admit, authenticate, next_frame, run_until_either_ends, send_json,
+        small,
     },
-    hub::Event,
+    hub::{Event, Next, Subscription, Topic},
     state::AppState,
     store::{IdentityGrant, PageRequest, SessionRecord},
 };
@@ -39,7 +35,7 @@ use crate::{
 #[utoipa::path(get, path = "/api/v1/session/events", tag = "visitor",
     responses((status = 101, description = "Switching to the WebSocket protocol")))]
 pub async fn upgrade(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| visitor_socket(state, socket))
+    small(upgrade).on_upgrade(move |socket| visitor_socket(state, socket))
 }
 
 async fn visitor_socket(state: AppState, socket: WebSocket) {
@@ -61,8 +57,6 @@ async fn visitor_socket(state: AppState, socket: WebSocket) {
     let Some((token, after_seq, after_session)) = first else {
         return;
     };
-    // Subscribe before reading the session, so nothing published in between is missed.
-    let events = state.hub.subscribe();
     let checked = visitor_access(&state, &token).await;
     let Some(access) = admit(&mut sink, checked, |error| VisitorEvent::Error { error }).await
     else {
@@ -74,28 +68,30 @@ async fn visitor_socket(state: AppState, socket: WebSocket) {
     let sending = match access {
         VisitorAccess::Live(record) => {
             following.send_replace(Some(record.id));
-            tokio::spawn(visitor_send(state.clone(), sink, events, record, after_seq))
+            tokio::spawn(visitor_send(state.clone(), sink, record, after_seq))
         }
         VisitorAccess::Verified(grant) => {
             let from = Position {
                 session_id: after_session,
                 after_seq,
             };
-            tokio::spawn(verified_send(
-                state.clone(),
-                sink,
-                events,
-                grant,
-                from,
-                following,
-            ))
+            tokio::spawn(verified_send(state.clone(), sink, grant, from, following))
         }
     };
     let state_for_stop = state.clone();
     let receiving = tokio::spawn(async move {
-        while let Some(frame) = next_frame::<VisitorFrame>(&mut stream).await {
+        let mut typing = TypingThrottle::default();
+        loop {
+            let frame = tokio::select! {
+                frame = next_frame::<VisitorFrame>(&mut stream) => match frame {
+                    Some(Ok(VisitorFrame::Typing { typing: now })) => Some(now),
+                    Some(_) => None,
+                    None => return,
+                },
+                () = typing.due() => None,
+            };
             let session_id = *watching.borrow();
-            if let (Ok(VisitorFrame::Typing { typing }), Some(session_id)) = (frame, session_id) {
+            if let (Some(typing), Some(session_id)) = (typing.pass(frame), session_id) {
                 state.hub.publish(Event::Typing {
                     session_id,
                     sender: Sender::Visitor,
@@ -139,14 +135,49 @@ async fn catch_up(
     }
 }
 
-async fn visitor_send(
-    state: AppState,
-    mut sink: Sink,
-    mut events: Receiver<Arc<Event>>,
-    record: SessionRecord,
-    after_seq: i64,
-) {
+/// Sends a message the hub brought: at once when it is the next one, from the store when
+/// some came before it that the socket has not sent, not at all when it was sent already.
+async fn deliver(
+    state: &AppState,
+    sink: &mut Sink,
+    message: &Message,
+    last_seq: &mut i64,
+) -> Option<()> {
+    if message.seq <= *last_seq {
+        return Some(());
+    }
+    if message.seq > *last_seq + 1 {
+        return catch_up(state, sink, message.session_id, last_seq).await;
+    }
+    *last_seq = message.seq;
+    let frame = VisitorEvent::Message {
+        message: message.clone(),
+    };
+    send_json(sink, &frame).await.then_some(())
+}
+
+/// The session as it stands, read again after the socket fell behind; `None` when the
+/// store failed.
+async fn reread(state: &AppState, session_id: Uuid) -> Option<Session> {
+    let read = async {
+        match state.store.session(session_id).await? {
+            Some(record) => view(state, &record).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    match read.await {
+        Ok(session) => session,
+        Err(error) => {
+            tracing::error!(?error, %session_id, "re-reading a session after a lag");
+            None
+        }
+    }
+}
+
+async fn visitor_send(state: AppState, mut sink: Sink, record: SessionRecord, after_seq: i64) {
     let session_id = record.id;
+    // Subscribed before the session is read, so nothing published in between is missed.
+    let mut events = state.hub.subscribe(Topic::Session(session_id));
     let session = match view(&state, &record).await {
         Ok(session) => session,
         Err(error) => {
@@ -172,9 +203,9 @@ async fn visitor_send(
         return;
     }
     loop {
-        let event = match events.recv().await {
-            Ok(event) => event,
-            Err(RecvError::Lagged(_)) => {
+        let event = match events.next().await {
+            Next::Event(event) => event,
+            Next::Behind => {
                 // Fell behind the hub: the store has everything that was missed.
                 if catch_up(&state, &mut sink, session_id, &mut last_seq)
                     .await
@@ -182,27 +213,26 @@ async fn visitor_send(
                 {
                     return;
                 }
+                let Some(session) = reread(&state, session_id).await else {
+                    return;
+                };
+                let over = session.state == SessionState::Ended;
+                if !send_json(&mut sink, &VisitorEvent::Session { session }).await || over {
+                    return;
+                }
                 continue;
             }
-            Err(RecvError::Closed) => return,
         };
-        if event.session_id() != Some(session_id) {
-            continue;
-        }
         let sent = match &*event {
-            Event::Message(_) => catch_up(&state, &mut sink, session_id, &mut last_seq)
+            Event::Message(message) => deliver(&state, &mut sink, message, &mut last_seq)
                 .await
                 .is_some(),
             Event::Typing { sender, typing, .. } => {
-                *sender == Sender::Visitor
-                    || send_json(
-                        &mut sink,
-                        &VisitorEvent::Typing {
-                            sender: sender.clone(),
-                            typing: *typing,
-                        },
-                    )
-                    .await
+                let frame = VisitorEvent::Typing {
+                    sender: sender.clone(),
+                    typing: *typing,
+                };
+                send_json(&mut sink, &frame).await
             }
             Event::Queue { queue, .. } => {
                 send_json(&mut sink, &VisitorEvent::Queue { queue: *queue }).await
@@ -222,7 +252,7 @@ async fn visitor_send(
                 }
                 true
             }
-            // Agents' events have no session, so they never pass the check above.
+            // Agents' events never reach a session's topic.
             Event::Agent(_) | Event::SignedOut { .. } => true,
         };
         if !sent {
@@ -238,17 +268,33 @@ struct Position {
     after_seq: i64,
 }
 
+/// The next event of either subscription: the verified visitor's conversations, or the one
+/// they follow now.
+async fn next_of(conversations: &mut Subscription, followed: &mut Option<Subscription>) -> Next {
+    match followed {
+        Some(followed) => tokio::select! {
+            next = conversations.next() => next,
+            next = followed.next() => next,
+        },
+        None => conversations.next().await,
+    }
+}
+
 /// A verified visitor's stream follows their open conversation on the channel, and stays
 /// open when an agent ends it: the visitor's next message starts a fresh conversation,
 /// announced with a `session` frame of a new id and then sent from its first message.
 async fn verified_send(
     state: AppState,
     mut sink: Sink,
-    mut events: Receiver<Arc<Event>>,
     grant: IdentityGrant,
     from: Position,
     following: watch::Sender<Option<Uuid>>,
 ) {
+    // Subscribed before the conversation is read, so nothing published in between is missed.
+    let mut conversations = state.hub.subscribe(Topic::Conversations {
+        contact_id: grant.contact_id,
+        channel: grant.channel.clone(),
+    });
     let open = match open_conversation(&state, &grant).await {
         Ok(open) => open,
         Err(error) => {
@@ -256,6 +302,8 @@ async fn verified_send(
             return;
         }
     };
+    let mut current = open.as_ref().map(|record| record.id);
+    let mut followed = current.map(|id| state.hub.subscribe(Topic::Session(id)));
     let session = match &open {
         Some(record) => match view(&state, record).await {
             Ok(session) => Some(session),
@@ -269,15 +317,13 @@ async fn verified_send(
     if !send_json(&mut sink, &VisitorEvent::Ready { session }).await {
         return;
     }
-    let mut current = open.map(|record| record.id);
     following.send_replace(current);
     let mut last_seq = if from.session_id.is_none() || from.session_id == current {
         from.after_seq.max(0)
     } else {
         0
     };
-    // Whether the store may hold messages of the followed conversation that the client lacks;
-    // the hub carries every session's events, and only this socket's are worth a query.
+    // Whether the store may hold messages of the followed conversation that the client lacks.
     let mut behind = true;
     loop {
         if behind {
@@ -290,23 +336,23 @@ async fn verified_send(
             }
             behind = false;
         }
-        let changed = match events.recv().await {
-            Ok(event) => match &*event {
+        let changed = match next_of(&mut conversations, &mut followed).await {
+            Next::Event(event) => match &*event {
                 Event::Message(message) if Some(message.session_id) == current => {
-                    behind = true;
+                    if deliver(&state, &mut sink, message, &mut last_seq)
+                        .await
+                        .is_none()
+                    {
+                        return;
+                    }
                     None
                 }
-                Event::Session(changed)
-                    if changed.session.contact_id == grant.contact_id
-                        && changed.session.channel == grant.channel =>
-                {
-                    Some(changed.session.clone())
-                }
+                Event::Session(changed) => Some(changed.session.clone()),
                 Event::Typing {
                     session_id,
                     sender,
                     typing,
-                } if Some(*session_id) == current && *sender != Sender::Visitor => {
+                } if Some(*session_id) == current => {
                     let frame = VisitorEvent::Typing {
                         sender: sender.clone(),
                         typing: *typing,
@@ -318,14 +364,13 @@ async fn verified_send(
                 }
                 _ => None,
             },
-            Err(RecvError::Lagged(_)) => {
+            Next::Behind => {
                 behind = true;
                 match reread_conversation(&state, &grant, current).await {
                     Some(changed) => changed,
                     None => return,
                 }
             }
-            Err(RecvError::Closed) => return,
         };
         let Some(session) = changed else {
             continue;
@@ -347,6 +392,11 @@ async fn verified_send(
             current = Some(session.id);
             last_seq = 0;
             behind = true;
+        }
+        if followed.as_ref().map(|followed| followed.topic())
+            != current.map(Topic::Session).as_ref()
+        {
+            followed = current.map(|id| state.hub.subscribe(Topic::Session(id)));
         }
         following.send_replace(current);
         if !send_json(&mut sink, &VisitorEvent::Session { session }).await {
