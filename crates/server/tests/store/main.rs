@@ -388,6 +388,7 @@ async fn a_session_round_trips_every_field(store: Arc<dyn Store>) -> anyhow::Res
         agent: None,
         joined_at: None,
         last_seq: 0,
+        change: created.change,
     };
     assert_eq!(created, expected);
     assert_eq!(store.session(created.id).await?, Some(expected.clone()));
@@ -465,7 +466,7 @@ async fn an_appended_message_round_trips_every_field(store: Arc<dyn Store>) -> a
         send(
             &*store,
             session.id,
-            Author::Agent(grace.id),
+            Author::Agent(grace.clone()),
             Some("a-1"),
             "Let me check.",
         )
@@ -554,18 +555,18 @@ async fn the_same_client_id_from_another_author_is_another_message(
     let alan = agent(&*store, "alan").await?;
     let authors = [
         Author::Visitor,
-        Author::Agent(grace.id),
-        Author::Agent(alan.id),
+        Author::Agent(grace.clone()),
+        Author::Agent(alan.clone()),
     ];
     let mut originals = Vec::new();
-    for author in authors {
-        let appended = send(&*store, session.id, author, Some("m-1"), "Hello").await?;
+    for author in &authors {
+        let appended = send(&*store, session.id, author.clone(), Some("m-1"), "Hello").await?;
         assert!(appended.created, "{author:?} was taken for a retry");
         originals.push(appended.message);
     }
     assert_eq!(seqs(&originals), [1, 2, 3]);
     for (author, original) in authors.into_iter().zip(&originals) {
-        let retry = send(&*store, session.id, author, Some("m-1"), "Hello").await?;
+        let retry = send(&*store, session.id, author.clone(), Some("m-1"), "Hello").await?;
         assert!(!retry.created);
         assert_eq!(
             &retry.message, original,
@@ -615,9 +616,9 @@ async fn an_ended_session_takes_only_system_messages(store: Arc<dyn Store>) -> a
     send(&*store, session.id, Author::Visitor, Some("m-1"), "Bye").await?;
     end(&*store, session.id, EndReason::Visitor, minute(2)).await?;
 
-    for author in [Author::Visitor, Author::Agent(grace.id)] {
+    for author in [Author::Visitor, Author::Agent(grace.clone())] {
         let refused = store
-            .append_message(message(session.id, author, Some("m-2"), "Hello?")?)
+            .append_message(message(session.id, author.clone(), Some("m-2"), "Hello?")?)
             .await?;
         assert!(refused.is_none(), "{author:?} wrote to an ended session");
     }
@@ -651,7 +652,12 @@ async fn an_append_to_an_unknown_session_returns_none(store: Arc<dyn Store>) -> 
     ada_session(&*store).await?;
     for (author, client_msg_id) in [(Author::Visitor, Some("m-1")), (Author::System, None)] {
         let appended = store
-            .append_message(message(Uuid::new_v4(), author, client_msg_id, "Hello")?)
+            .append_message(message(
+                Uuid::new_v4(),
+                author.clone(),
+                client_msg_id,
+                "Hello",
+            )?)
             .await?;
         assert!(appended.is_none(), "{author:?} wrote to no session");
     }
