@@ -5,16 +5,16 @@
 //! with history. Every index on sessions must serve one of these queries, so an index that is
 //! dropped, or one that nothing uses, fails here.
 
+use chrono::Utc;
+use palaver_protocol::SessionState;
 use sqlx::{Row, SqlitePool};
 use tempfile::TempDir;
+use uuid::Uuid;
 
 use crate::store::{
     AgentFilter, PageRequest, SessionFilter,
     sqlite::{SqliteStore, agents, messages, sessions},
 };
-use chrono::Utc;
-use palaver_protocol::SessionState;
-use uuid::Uuid;
 
 /// Sessions in history (ended) and open ones (queued, active, waiting in turn).
 const ENDED: u32 = 5_000;
@@ -28,6 +28,31 @@ struct Hot {
     index: &'static str,
 }
 
+/// The store's fixed statements: what each is, its SQL, the index that must serve it.
+#[rustfmt::skip] // A table reads best one row a line.
+const STATEMENTS: &[(&str, &str, &str)] = &[
+    ("session insert", sessions::INSERT_SESSION, "sessions_by_change"),
+    ("session by id", sessions::SESSION_BY_ID, "sqlite_autoindex_sessions_1"),
+    ("session by token", sessions::SESSION_BY_TOKEN, "sqlite_autoindex_sessions_2"),
+    ("open conversation", sessions::OPEN_CONVERSATION, "one_open_conversation"),
+    ("contact's sessions", sessions::CONTACT_SESSIONS, "sessions_by_contact"),
+    ("inbox cursor", sessions::INBOX_CURSOR, "sqlite_autoindex_sessions_1"),
+    ("changed sessions", sessions::CHANGED_SESSIONS, "sessions_by_change"),
+    ("queue", sessions::QUEUE, "queued_sessions"),
+    ("affinity", sessions::AFFINITY, "sessions_by_handler"),
+    ("recent waits", sessions::RECENT_WAITS, "sessions_by_join"),
+    ("sweep", sessions::DUE, "open_sessions_by_deadline"),
+    ("assign", sessions::ASSIGN, "sqlite_autoindex_sessions_1"),
+    ("set waiting", sessions::SET_WAITING, "sqlite_autoindex_sessions_1"),
+    ("reopen", sessions::REOPEN, "sqlite_autoindex_sessions_1"),
+    ("end", sessions::END, "sqlite_autoindex_sessions_1"),
+    ("set regarding", sessions::SET_REGARDING, "sqlite_autoindex_sessions_1"),
+    ("agent loads", agents::AGENT_LOADS, "active_sessions_by_agent"),
+    ("next seq", messages::NEXT_SEQ, "sqlite_autoindex_sessions_1"),
+    ("next change", messages::NEXT_SEQ, "sessions_by_change"),
+    ("retried message", messages::ORIGINAL, "sqlite_autoindex_messages_3"),
+];
+
 fn hot(name: impl Into<String>, sql: impl Into<String>, index: &'static str) -> Hot {
     Hot {
         name: name.into(),
@@ -39,76 +64,10 @@ fn hot(name: impl Into<String>, sql: impl Into<String>, index: &'static str) -> 
 /// Every hot query of the store. Parameters are left unbound: without statistics the
 /// planner does not look at their values.
 fn hot_queries() -> Vec<Hot> {
-    let mut queries = vec![
-        hot(
-            "session insert",
-            sessions::INSERT_SESSION,
-            "sessions_by_change",
-        ),
-        hot(
-            "session by id",
-            sessions::SESSION_BY_ID,
-            "sqlite_autoindex_sessions_1",
-        ),
-        hot(
-            "session by token",
-            sessions::SESSION_BY_TOKEN,
-            "sqlite_autoindex_sessions_2",
-        ),
-        hot(
-            "open conversation",
-            sessions::OPEN_CONVERSATION,
-            "one_open_conversation",
-        ),
-        hot(
-            "contact's sessions",
-            sessions::CONTACT_SESSIONS,
-            "sessions_by_contact",
-        ),
-        hot(
-            "inbox cursor",
-            sessions::INBOX_CURSOR,
-            "sqlite_autoindex_sessions_1",
-        ),
-        hot(
-            "changed sessions",
-            sessions::CHANGED_SESSIONS,
-            "sessions_by_change",
-        ),
-        hot("queue", sessions::QUEUE, "queued_sessions"),
-        hot("affinity", sessions::AFFINITY, "sessions_by_handler"),
-        hot("recent waits", sessions::RECENT_WAITS, "sessions_by_join"),
-        hot("sweep", sessions::DUE, "open_sessions_by_deadline"),
-        hot("assign", sessions::ASSIGN, "sqlite_autoindex_sessions_1"),
-        hot(
-            "set waiting",
-            sessions::SET_WAITING,
-            "sqlite_autoindex_sessions_1",
-        ),
-        hot("reopen", sessions::REOPEN, "sqlite_autoindex_sessions_1"),
-        hot("end", sessions::END, "sqlite_autoindex_sessions_1"),
-        hot(
-            "set regarding",
-            sessions::SET_REGARDING,
-            "sqlite_autoindex_sessions_1",
-        ),
-        hot(
-            "agent loads",
-            agents::AGENT_LOADS,
-            "active_sessions_by_agent",
-        ),
-        hot(
-            "next seq",
-            messages::NEXT_SEQ,
-            "sqlite_autoindex_sessions_1",
-        ),
-        hot("next change", messages::NEXT_SEQ, "sessions_by_change"),
-        hot(
-            "retried message",
-            messages::ORIGINAL,
-            "sqlite_autoindex_messages_3",
-        ),
-    ];
+    let mut queries: Vec<Hot> = STATEMENTS
+        .iter()
+        .map(|&(name, sql, index)| hot(name, sql, index))
+        .collect();
     for (name, page) in [
         ("latest messages", PageRequest::Latest { limit: 50 }),
         (

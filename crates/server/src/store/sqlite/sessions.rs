@@ -7,7 +7,11 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use palaver_protocol::{Contact, EndReason, SessionState};
-use sqlx::{QueryBuilder, Sqlite, sqlite::SqliteRow};
+use sqlx::{
+    QueryBuilder, Sqlite, SqlitePool,
+    query::Query,
+    sqlite::{SqliteArguments, SqliteRow},
+};
 use uuid::Uuid;
 
 use crate::store::{
@@ -248,16 +252,21 @@ fn listed_from_row(row: &SqliteRow) -> anyhow::Result<(SessionRecord, Contact)> 
     Ok((session_from_row(row)?, contact_from_row(row, "c_")?))
 }
 
-impl SqliteStore {
-    async fn session_where(&self, sql: &str, value: &str) -> anyhow::Result<Option<SessionRecord>> {
-        let row = sqlx::query(sql)
-            .bind(value)
-            .fetch_optional(&self.reader)
-            .await
-            .context("reading a session")?;
-        row.as_ref().map(session_from_row).transpose()
-    }
+/// A statement with its parameters bound.
+type Bound<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
 
+/// Runs a query for at most one session on `pool`: a read, or a write that returns the row
+/// as written (`None` when it matched none).
+async fn one_session(
+    pool: &SqlitePool,
+    query: Bound<'_>,
+    what: &'static str,
+) -> anyhow::Result<Option<SessionRecord>> {
+    let row = query.fetch_optional(pool).await.context(what)?;
+    row.as_ref().map(session_from_row).transpose()
+}
+
+impl SqliteStore {
     async fn sessions_as_of(
         &self,
         sql: &str,
@@ -274,7 +283,7 @@ impl SqliteStore {
     /// Inserts a queued session; `Ok(None)` when the database refused it as a second open
     /// conversation of the contact on the channel.
     async fn insert_session(&self, new: &NewSession) -> anyhow::Result<Option<SessionRecord>> {
-        let row = sqlx::query(INSERT_SESSION)
+        let query = sqlx::query(INSERT_SESSION)
             .bind(Uuid::new_v4().to_string())
             .bind(&new.token_hash)
             .bind(new.contact_id.to_string())
@@ -283,11 +292,8 @@ impl SqliteStore {
             .bind(millis(new.started_at))
             .bind(new.ends_at.map(millis))
             .bind(new.inactive_at.map(millis))
-            .bind(&new.regarding)
-            .fetch_optional(&self.writer)
-            .await
-            .context("creating a session")?;
-        row.as_ref().map(session_from_row).transpose()
+            .bind(&new.regarding);
+        one_session(&self.writer, query, "creating a session").await
     }
 }
 
@@ -315,21 +321,20 @@ impl SessionStore for SqliteStore {
         contact_id: Uuid,
         channel: &str,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let row = sqlx::query(OPEN_CONVERSATION)
+        let query = sqlx::query(OPEN_CONVERSATION)
             .bind(contact_id.to_string())
-            .bind(channel)
-            .fetch_optional(&self.reader)
-            .await
-            .context("reading an open conversation")?;
-        row.as_ref().map(session_from_row).transpose()
+            .bind(channel);
+        one_session(&self.reader, query, "reading an open conversation").await
     }
 
     async fn session(&self, id: Uuid) -> anyhow::Result<Option<SessionRecord>> {
-        self.session_where(SESSION_BY_ID, &id.to_string()).await
+        let query = sqlx::query(SESSION_BY_ID).bind(id.to_string());
+        one_session(&self.reader, query, "reading a session").await
     }
 
     async fn session_by_token(&self, token_hash: &str) -> anyhow::Result<Option<SessionRecord>> {
-        self.session_where(SESSION_BY_TOKEN, token_hash).await
+        let query = sqlx::query(SESSION_BY_TOKEN).bind(token_hash);
+        one_session(&self.reader, query, "reading a session by token").await
     }
 
     async fn list_sessions(
@@ -427,14 +432,11 @@ impl SessionStore for SqliteStore {
         agent_id: Uuid,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let row = sqlx::query(ASSIGN)
+        let query = sqlx::query(ASSIGN)
             .bind(agent_id.to_string())
             .bind(millis(now))
-            .bind(session_id.to_string())
-            .fetch_optional(&self.writer)
-            .await
-            .context("assigning an agent")?;
-        row.as_ref().map(session_from_row).transpose()
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "assigning an agent").await
     }
 
     async fn set_waiting(
@@ -442,13 +444,10 @@ impl SessionStore for SqliteStore {
         session_id: Uuid,
         agent_id: Uuid,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let row = sqlx::query(SET_WAITING)
+        let query = sqlx::query(SET_WAITING)
             .bind(agent_id.to_string())
-            .bind(session_id.to_string())
-            .fetch_optional(&self.writer)
-            .await
-            .context("setting a session waiting")?;
-        row.as_ref().map(session_from_row).transpose()
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "setting a session waiting").await
     }
 
     async fn reopen(
@@ -456,13 +455,10 @@ impl SessionStore for SqliteStore {
         session_id: Uuid,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let row = sqlx::query(REOPEN)
+        let query = sqlx::query(REOPEN)
             .bind(millis(now))
-            .bind(session_id.to_string())
-            .fetch_optional(&self.writer)
-            .await
-            .context("reopening a session")?;
-        row.as_ref().map(session_from_row).transpose()
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "reopening a session").await
     }
 
     async fn end_session(
@@ -471,14 +467,11 @@ impl SessionStore for SqliteStore {
         reason: EndReason,
         at: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let row = sqlx::query(END)
+        let query = sqlx::query(END)
             .bind(millis(at))
             .bind(reason_str(reason))
-            .bind(session_id.to_string())
-            .fetch_optional(&self.writer)
-            .await
-            .context("ending a session")?;
-        row.as_ref().map(session_from_row).transpose()
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "ending a session").await
     }
 
     async fn set_regarding(
@@ -486,12 +479,9 @@ impl SessionStore for SqliteStore {
         session_id: Uuid,
         regarding: Option<&str>,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let row = sqlx::query(SET_REGARDING)
+        let query = sqlx::query(SET_REGARDING)
             .bind(regarding)
-            .bind(session_id.to_string())
-            .fetch_optional(&self.writer)
-            .await
-            .context("setting regarding")?;
-        row.as_ref().map(session_from_row).transpose()
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "setting regarding").await
     }
 }
