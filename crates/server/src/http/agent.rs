@@ -97,9 +97,13 @@ pub struct ListQuery {
     q: Option<String>,
     /// At most this many (1 to 200, default 50).
     limit: Option<u32>,
+    /// The next page: the id of the last session of the previous one. The page holds the
+    /// sessions strictly after it in the inbox's order, so none is skipped or repeated; an id
+    /// that names no session gives an empty page.
+    before: Option<Uuid>,
 }
 
-/// The inbox: sessions with their contact, newest first.
+/// The inbox: sessions with their contact, newest first, a page at a time (`before`).
 #[utoipa::path(get, path = "/api/v1/agent/sessions", tag = "agent",
     security(("agent_token" = [])), params(ListQuery),
     responses((status = 200, body = Vec<AgentSession>), (status = 400, body = ErrorBody),
@@ -125,6 +129,7 @@ pub async fn list(
             .q
             .map(|q| q.trim().to_owned())
             .filter(|q| !q.is_empty()),
+        before: query.before,
         limit,
     };
     let rows = state
@@ -191,7 +196,8 @@ pub async fn reply(
         Some(current) if current.id == agent.agent.id => record,
         _ => join_session(&state, &record, &agent.agent).await?,
     };
-    let appended = messages::send(&state, &record, Author::Agent(agent.agent.id), message).await?;
+    let appended =
+        messages::send(&state, &record, Author::Agent(agent.agent.clone()), message).await?;
     let status = if appended.created {
         StatusCode::CREATED
     } else {

@@ -69,11 +69,19 @@ pub trait SessionStore: Send + Sync {
     ) -> anyhow::Result<Option<SessionRecord>>;
     async fn session(&self, id: Uuid) -> anyhow::Result<Option<SessionRecord>>;
     async fn session_by_token(&self, token_hash: &str) -> anyhow::Result<Option<SessionRecord>>;
-    /// Sessions matching `filter` as of `now`, newest first, with their contacts.
+    /// Sessions matching `filter` as of `now`, newest first, with their contacts, a page at a
+    /// time (see [`SessionFilter::before`]).
     async fn list_sessions(
         &self,
         filter: &SessionFilter,
         now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<(SessionRecord, Contact)>>;
+    /// Up to `limit` sessions whose change number is greater than `after`, in ascending change
+    /// order, with their contacts: how a console that fell behind catches up.
+    async fn changed_sessions(
+        &self,
+        after: i64,
+        limit: u32,
     ) -> anyhow::Result<Vec<(SessionRecord, Contact)>>;
     /// Every session of a contact, newest first.
     async fn contact_sessions(&self, contact_id: Uuid) -> anyhow::Result<Vec<SessionRecord>>;
@@ -131,8 +139,9 @@ pub trait SessionStore: Send + Sync {
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     /// Appends a message with the session's next `seq`; a retry with the same author and
-    /// client id returns the original instead. `None` when the session is missing or marked
-    /// ended (system messages may still be added to an ended session).
+    /// client id returns the original instead. `None` when the session is missing, marked
+    /// ended, or past its window or inactivity deadline as of the message's time (system
+    /// messages may still be added to a session that is over).
     async fn append_message(&self, new: NewMessage) -> anyhow::Result<Option<Appended>>;
     async fn messages(&self, session_id: Uuid, page: PageRequest) -> anyhow::Result<MessagePage>;
 }

@@ -28,6 +28,9 @@ pub struct SessionRecord {
     pub agent: Option<AgentRef>,
     pub joined_at: Option<DateTime<Utc>>,
     pub last_seq: i64,
+    /// The store-wide change number of the session's last write: every write that changes a
+    /// session (a message appended to it included) gives it a number greater than any before.
+    pub change: i64,
 }
 
 impl SessionRecord {
@@ -118,10 +121,11 @@ pub struct IdentityGrant {
 }
 
 /// Who writes a new message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Author {
     Visitor,
-    Agent(Uuid),
+    /// An agent, named so that the stored message can be returned without reading it back.
+    Agent(AgentRef),
     System,
 }
 
@@ -143,6 +147,8 @@ pub struct NewMessage {
 pub struct Appended {
     pub message: Message,
     pub created: bool,
+    /// The session's change number after the append (for a retry, the session's current one).
+    pub change: i64,
 }
 
 /// Which page of a session's messages to read; pages are in ascending `seq` order.
@@ -165,6 +171,10 @@ pub struct SessionFilter {
     pub agent: Option<AgentFilter>,
     /// Part of the contact's name or number.
     pub search: Option<String>,
+    /// The last session of the previous page: the listing continues strictly after it, in
+    /// its order (`started_at` then storage order, newest first), so pages neither skip nor
+    /// repeat sessions that start in the same millisecond. An unknown id gives an empty page.
+    pub before: Option<Uuid>,
     pub limit: u32,
 }
 

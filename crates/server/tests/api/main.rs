@@ -4,6 +4,7 @@
 mod agents;
 mod bad_input;
 mod helpers;
+mod inbox;
 mod live_mode;
 mod messages;
 mod persistent_mode;

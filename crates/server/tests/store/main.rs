@@ -79,6 +79,10 @@ macro_rules! conformance_suite {
             waiting_keeps_the_agent_and_reopening_queues_it_afresh_held_by_nobody,
             only_its_agent_sets_a_conversation_waiting_and_anyone_takes_it_up,
             an_identity_token_reads_back_with_what_it_opens_until_swept,
+            every_session_change_takes_a_greater_change_number_and_changed_sessions_follow_them,
+            inbox_pages_neither_skip_nor_repeat_sessions_started_in_the_same_millisecond,
+            an_append_past_a_deadline_is_refused_as_if_the_session_had_ended,
+            an_appended_message_is_what_a_page_read_returns,
         );
     };
     (@tests $module:ident, $fresh:expr, $($check:ident),+ $(,)?) => {
@@ -388,6 +392,7 @@ async fn a_session_round_trips_every_field(store: Arc<dyn Store>) -> anyhow::Res
         agent: None,
         joined_at: None,
         last_seq: 0,
+        change: created.change,
     };
     assert_eq!(created, expected);
     assert_eq!(store.session(created.id).await?, Some(expected.clone()));
@@ -465,7 +470,7 @@ async fn an_appended_message_round_trips_every_field(store: Arc<dyn Store>) -> a
         send(
             &*store,
             session.id,
-            Author::Agent(grace.id),
+            Author::Agent(grace.clone()),
             Some("a-1"),
             "Let me check.",
         )
@@ -554,18 +559,18 @@ async fn the_same_client_id_from_another_author_is_another_message(
     let alan = agent(&*store, "alan").await?;
     let authors = [
         Author::Visitor,
-        Author::Agent(grace.id),
-        Author::Agent(alan.id),
+        Author::Agent(grace.clone()),
+        Author::Agent(alan.clone()),
     ];
     let mut originals = Vec::new();
-    for author in authors {
-        let appended = send(&*store, session.id, author, Some("m-1"), "Hello").await?;
+    for author in &authors {
+        let appended = send(&*store, session.id, author.clone(), Some("m-1"), "Hello").await?;
         assert!(appended.created, "{author:?} was taken for a retry");
         originals.push(appended.message);
     }
     assert_eq!(seqs(&originals), [1, 2, 3]);
     for (author, original) in authors.into_iter().zip(&originals) {
-        let retry = send(&*store, session.id, author, Some("m-1"), "Hello").await?;
+        let retry = send(&*store, session.id, author.clone(), Some("m-1"), "Hello").await?;
         assert!(!retry.created);
         assert_eq!(
             &retry.message, original,
@@ -615,9 +620,9 @@ async fn an_ended_session_takes_only_system_messages(store: Arc<dyn Store>) -> a
     send(&*store, session.id, Author::Visitor, Some("m-1"), "Bye").await?;
     end(&*store, session.id, EndReason::Visitor, minute(2)).await?;
 
-    for author in [Author::Visitor, Author::Agent(grace.id)] {
+    for author in [Author::Visitor, Author::Agent(grace.clone())] {
         let refused = store
-            .append_message(message(session.id, author, Some("m-2"), "Hello?")?)
+            .append_message(message(session.id, author.clone(), Some("m-2"), "Hello?")?)
             .await?;
         assert!(refused.is_none(), "{author:?} wrote to an ended session");
     }
@@ -651,7 +656,12 @@ async fn an_append_to_an_unknown_session_returns_none(store: Arc<dyn Store>) -> 
     ada_session(&*store).await?;
     for (author, client_msg_id) in [(Author::Visitor, Some("m-1")), (Author::System, None)] {
         let appended = store
-            .append_message(message(Uuid::new_v4(), author, client_msg_id, "Hello")?)
+            .append_message(message(
+                Uuid::new_v4(),
+                author.clone(),
+                client_msg_id,
+                "Hello",
+            )?)
             .await?;
         assert!(appended.is_none(), "{author:?} wrote to no session");
     }
@@ -1701,5 +1711,219 @@ async fn a_live_chat_database_from_before_persistent_mode_keeps_its_chats() -> a
         .await?;
     assert_eq!(messages.messages.len(), 1);
     assert_eq!(messages.messages[0].body, "Hello");
+    Ok(())
+}
+
+async fn every_session_change_takes_a_greater_change_number_and_changed_sessions_follow_them(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let grace = agent(&*store, "grace").await?;
+    let ada = visitor(&*store, "Ada Lovelace", "020 7946 0958").await?;
+    let member = member(&*store).await?;
+    let live = store
+        .create_session(live_session(&ada, "support", minute(0)))
+        .await?;
+    let (open, _) = store
+        .start_conversation(conversation(&member, "members", minute(0)))
+        .await?;
+    let mut changes = vec![live.change, open.change];
+    changes.push(join(&*store, live.id, &grace, minute(1)).await?.change);
+    changes.push(
+        send(&*store, live.id, Author::Visitor, Some("m-1"), "Hi")
+            .await?
+            .change,
+    );
+    let regarding = store.set_regarding(live.id, Some("Order #1042")).await?;
+    changes.push(regarding.context("regarding is set")?.change);
+    join(&*store, open.id, &grace, minute(1)).await?;
+    let waiting = store.set_waiting(open.id, grace.id).await?;
+    changes.push(waiting.context("it waits")?.change);
+    let reopened = store.reopen(open.id, minute(2)).await?;
+    changes.push(reopened.context("it reopens")?.change);
+    changes.push(
+        end(&*store, live.id, EndReason::Agent, minute(3))
+            .await?
+            .change,
+    );
+    let note = send(
+        &*store,
+        live.id,
+        Author::System,
+        None,
+        "Grace ended the chat.",
+    )
+    .await?;
+    changes.push(note.change);
+    assert!(
+        changes.windows(2).all(|pair| pair[0] < pair[1]),
+        "change numbers only grow: {changes:?}"
+    );
+    assert_eq!(
+        reread(&*store, live.id).await?.change,
+        note.change,
+        "a session reads with its latest change number"
+    );
+
+    let retry = send(&*store, live.id, Author::Visitor, Some("m-1"), "Hi").await?;
+    assert!(!retry.created);
+    assert_eq!(retry.change, note.change, "a retry changes nothing");
+    let again = join(&*store, open.id, &grace, minute(4)).await?;
+    let unchanged = join(&*store, open.id, &grace, minute(5)).await?;
+    assert_eq!(
+        unchanged.change, again.change,
+        "joining again changes nothing"
+    );
+
+    let changed = store.changed_sessions(0, 10).await?;
+    let order: Vec<(Uuid, i64)> = changed
+        .iter()
+        .map(|(session, _)| (session.id, session.change))
+        .collect();
+    assert_eq!(
+        order,
+        [(live.id, note.change), (open.id, again.change)],
+        "each session once, at its latest change, in change order"
+    );
+    assert_eq!(changed[0].1, ada, "with its contact");
+    let after_live = store.changed_sessions(note.change, 10).await?;
+    assert_eq!(
+        ids(&after_live.into_iter().map(|(s, _)| s).collect::<Vec<_>>()),
+        [open.id]
+    );
+    assert_eq!(
+        store.changed_sessions(0, 1).await?.len(),
+        1,
+        "the limit holds"
+    );
+    assert!(store.changed_sessions(again.change, 10).await?.is_empty());
+    Ok(())
+}
+
+async fn inbox_pages_neither_skip_nor_repeat_sessions_started_in_the_same_millisecond(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let ada = visitor(&*store, "Ada Lovelace", "020 7946 0958").await?;
+    let mut newest_first = Vec::new();
+    // Three sessions to a minute, so that every page boundary can fall inside a millisecond.
+    for n in 0..21 {
+        let session = store
+            .create_session(live_session(&ada, "support", minute(n / 3)))
+            .await?;
+        newest_first.push(session.id);
+    }
+    newest_first.reverse();
+    for limit in [1, 2, 3, 4, 5, 50] {
+        let mut paged = Vec::new();
+        let mut before = None;
+        loop {
+            let filter = SessionFilter {
+                before,
+                limit,
+                ..all()
+            };
+            let page = listed(&*store, filter, minute(30)).await?;
+            assert!(page.len() <= limit as usize);
+            let Some(last) = page.last() else { break };
+            before = Some(*last);
+            paged.extend(page);
+        }
+        assert_eq!(paged, newest_first, "pages of {limit}");
+    }
+    let after_unknown = SessionFilter {
+        before: Some(Uuid::new_v4()),
+        ..all()
+    };
+    assert_eq!(
+        listed(&*store, after_unknown, minute(30)).await?,
+        Vec::<Uuid>::new(),
+        "a page after an unknown session is empty"
+    );
+    let queued = SessionFilter {
+        state: Some(SessionState::Queued),
+        before: Some(newest_first[4]),
+        limit: 3,
+        ..all()
+    };
+    assert_eq!(
+        listed(&*store, queued, minute(30)).await?,
+        newest_first[5..8],
+        "filtered pages continue after the session too"
+    );
+    Ok(())
+}
+
+async fn an_append_past_a_deadline_is_refused_as_if_the_session_had_ended(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let ada = visitor(&*store, "Ada Lovelace", "020 7946 0958").await?;
+    let grace = agent(&*store, "grace").await?;
+    let window = store
+        .create_session(live_session(&ada, "support", minute(0)))
+        .await?;
+    let inactive = store
+        .create_session(NewSession {
+            inactive_at: Some(minute(5)),
+            ..live_session(&ada, "support", minute(0))
+        })
+        .await?;
+    let original = send(&*store, inactive.id, Author::Visitor, Some("m-1"), "Hi").await?;
+    for (session, deadline) in [(window.id, minute(DAY)), (inactive.id, minute(5))] {
+        for author in [Author::Visitor, Author::Agent(grace.clone())] {
+            let at_deadline = NewMessage {
+                at: deadline,
+                inactive_at: Some(deadline + Duration::minutes(5)),
+                ..message(session, author.clone(), Some("late"), "Still there?")?
+            };
+            let refused = store.append_message(at_deadline).await?;
+            assert!(refused.is_none(), "{author:?} wrote at the deadline");
+        }
+        let note = NewMessage {
+            at: deadline,
+            ..message(session, Author::System, None, "The chat is over.")?
+        };
+        let note = store.append_message(note).await?.context("a system note")?;
+        assert!(note.created, "the system still writes");
+    }
+    let retry = NewMessage {
+        at: minute(6),
+        ..message(inactive.id, Author::Visitor, Some("m-1"), "Hi")?
+    };
+    let retry = store.append_message(retry).await?.context("the original")?;
+    assert!(!retry.created);
+    assert_eq!(retry.message, original.message);
+    let after = reread(&*store, inactive.id).await?;
+    assert_eq!(after.last_seq, 2, "refusals and retries take no number");
+    assert_eq!(
+        after.inactive_at,
+        Some(minute(5)),
+        "refusals move no deadline"
+    );
+    Ok(())
+}
+
+async fn an_appended_message_is_what_a_page_read_returns(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let session = ada_session(&*store).await?;
+    let grace = agent(&*store, "grace").await?;
+    // Stored to the millisecond: the answer must not keep what the store drops.
+    let at = minute(1) + Duration::nanoseconds(123_456_789);
+    let mut appended = Vec::new();
+    for (author, client_msg_id) in [
+        (Author::Visitor, Some("v-1")),
+        (Author::Agent(grace.clone()), Some("a-1")),
+        (Author::System, None),
+    ] {
+        let new = NewMessage {
+            at,
+            ..message(session.id, author, client_msg_id, "Hello")?
+        };
+        let sent = store.append_message(new).await?.context("appended")?;
+        appended.push(sent.message);
+    }
+    let page = store
+        .messages(session.id, PageRequest::Latest { limit: 10 })
+        .await?;
+    assert_eq!(page.messages, appended);
     Ok(())
 }

@@ -19,6 +19,12 @@ use crate::store::{
     },
 };
 
+/// The active sessions each agent holds whose deadlines have not passed.
+pub(super) const AGENT_LOADS: &str = "SELECT agent_id, COUNT(*) FROM sessions \
+     WHERE state = 'active' AND agent_id IS NOT NULL \
+       AND COALESCE(ends_at > ?1, 1) AND COALESCE(inactive_at > ?1, 1) \
+     GROUP BY agent_id";
+
 #[async_trait]
 impl AgentStore for SqliteStore {
     async fn create_agent(
@@ -38,7 +44,7 @@ impl AgentStore for SqliteStore {
         .bind(password_hash)
         .bind(capacity)
         .bind(millis(now))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .context("creating an agent")?
         .rows_affected();
@@ -54,7 +60,7 @@ impl AgentStore for SqliteStore {
         let row =
             sqlx::query("SELECT id, name, password_hash, capacity FROM agents WHERE name = ?")
                 .bind(name)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await
                 .context("reading an agent")?;
         row.as_ref().map(agent_from_row).transpose()
@@ -71,7 +77,7 @@ impl AgentStore for SqliteStore {
         )
         .bind(capacity)
         .bind(name)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .context("setting an agent's capacity")?;
         row.as_ref().map(agent_from_row).transpose()
@@ -80,23 +86,18 @@ impl AgentStore for SqliteStore {
     async fn agents(&self) -> anyhow::Result<Vec<AgentRecord>> {
         let rows =
             sqlx::query("SELECT id, name, password_hash, capacity FROM agents ORDER BY name")
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reader)
                 .await
                 .context("reading the agents")?;
         rows.iter().map(agent_from_row).collect()
     }
 
     async fn agent_loads(&self, now: DateTime<Utc>) -> anyhow::Result<HashMap<Uuid, u32>> {
-        let rows: Vec<(String, u32)> = sqlx::query_as(
-            "SELECT agent_id, COUNT(*) FROM sessions \
-             WHERE state = 'active' AND agent_id IS NOT NULL \
-               AND COALESCE(ends_at > ?1, 1) AND COALESCE(inactive_at > ?1, 1) \
-             GROUP BY agent_id",
-        )
-        .bind(millis(now))
-        .fetch_all(&self.pool)
-        .await
-        .context("reading the agents' loads")?;
+        let rows: Vec<(String, u32)> = sqlx::query_as(AGENT_LOADS)
+            .bind(millis(now))
+            .fetch_all(&self.reader)
+            .await
+            .context("reading the agents' loads")?;
         rows.into_iter()
             .map(|(agent, load)| Ok((uuid(&agent)?, load)))
             .collect()
@@ -112,7 +113,7 @@ impl AgentStore for SqliteStore {
             .bind(token_hash)
             .bind(agent_id.to_string())
             .bind(millis(expires_at))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .context("saving an agent token")?;
         Ok(())
@@ -129,7 +130,7 @@ impl AgentStore for SqliteStore {
         )
         .bind(token_hash)
         .bind(millis(now))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await
         .context("reading an agent token")?;
         row.map(|row| {
@@ -144,7 +145,7 @@ impl AgentStore for SqliteStore {
     async fn delete_agent_token(&self, token_hash: &str) -> anyhow::Result<()> {
         sqlx::query("DELETE FROM agent_tokens WHERE token_hash = ?")
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .context("deleting an agent token")?;
         Ok(())

@@ -41,7 +41,7 @@ impl ContactStore for SqliteStore {
         .bind(details.email.as_ref().map(|email| email.as_str()))
         .bind(millis(now))
         .bind(millis(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await
         .context("saving a contact")?;
         contact_from_row(&row, "")
@@ -52,7 +52,7 @@ impl ContactStore for SqliteStore {
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?"
         ))
         .bind(id.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await
         .context("reading a contact")?;
         row.as_ref()
@@ -81,7 +81,7 @@ impl ContactStore for SqliteStore {
         .bind(details.email.as_ref().map(|email| email.as_str()))
         .bind(millis(now))
         .bind(millis(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await
         .context("saving a verified contact")?;
         contact_from_row(&row, "")
@@ -93,7 +93,11 @@ impl ContactStore for SqliteStore {
         grant: &IdentityGrant,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await.context("starting a transaction")?;
+        let mut tx = self
+            .writer
+            .begin()
+            .await
+            .context("starting a transaction")?;
         sqlx::query("DELETE FROM identity_tokens WHERE expires_at < ?")
             .bind(millis(now) - EXPIRED_TOKENS_KEPT_MS)
             .execute(&mut *tx)
@@ -118,7 +122,7 @@ impl ContactStore for SqliteStore {
             "SELECT contact_id, channel, expires_at FROM identity_tokens WHERE token_hash = ?",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await
         .context("reading an identity token")?;
         row.map(|row| {

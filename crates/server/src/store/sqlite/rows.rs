@@ -9,16 +9,9 @@ use uuid::Uuid;
 
 use crate::store::records::{AgentRecord, Author, SessionRecord};
 
-// Sessions that start in the same millisecond keep the order they were stored in (`rowid`),
-// so queue places and listings never swap between reads.
-pub const SESSION_COLUMNS: &str = "s.id, s.contact_id, s.channel, s.mode, s.state, s.started_at, \
-     s.ends_at, s.ended_at, s.end_reason, s.inactive_at, s.regarding, s.agent_id, \
-     a.name AS agent_name, s.joined_at, s.last_seq";
-
 pub const CONTACT_COLUMNS: &str = "id, name, phone, email, user_id";
 
-pub const MESSAGE_COLUMNS: &str = "m.id, m.session_id, m.seq, m.author, m.agent_id, \
-     a.name AS agent_name, m.client_msg_id, m.body, m.created_at";
+pub const MESSAGE_COLUMNS: &str = message_columns!();
 
 pub fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -89,11 +82,11 @@ pub fn parse_reason(text: &str) -> anyhow::Result<EndReason> {
     }
 }
 
-pub fn author_key(author: Author) -> String {
+pub fn author_key(author: &Author) -> String {
     match author {
         Author::Visitor => "visitor".into(),
         Author::System => "system".into(),
-        Author::Agent(id) => id.to_string(),
+        Author::Agent(agent) => agent.id.to_string(),
     }
 }
 
@@ -123,6 +116,7 @@ pub fn session_from_row(row: &SqliteRow) -> anyhow::Result<SessionRecord> {
         agent,
         joined_at: opt_from_millis(row.try_get("joined_at")?)?,
         last_seq: row.try_get("last_seq")?,
+        change: row.try_get("changed_seq")?,
     })
 }
 

@@ -1,12 +1,17 @@
 //! Sessions in SQLite: creating them, at most one open persistent conversation per contact
 //! and channel, the listings, the queue, and the conditional updates that join, hold, reopen
-//! and end them.
+//! and end them. Every write gives the session the next change number and returns the row
+//! it wrote, so no write reads the session back.
 
 use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use palaver_protocol::{Contact, EndReason};
-use sqlx::{QueryBuilder, Sqlite};
+use palaver_protocol::{Contact, EndReason, SessionState};
+use sqlx::{
+    QueryBuilder, Sqlite, SqlitePool,
+    query::Query,
+    sqlite::{SqliteArguments, SqliteRow},
+};
 use uuid::Uuid;
 
 use crate::store::{
@@ -14,104 +19,295 @@ use crate::store::{
     records::{AgentFilter, NewSession, SessionFilter, SessionRecord},
     sqlite::{
         SqliteStore,
-        rows::{
-            SESSION_COLUMNS, contact_from_row, millis, mode_str, reason_str, session_from_row,
-            state_str, uuid,
-        },
+        rows::{contact_from_row, millis, mode_str, reason_str, session_from_row, state_str, uuid},
     },
 };
 
-impl SqliteStore {
-    /// The session after a conditional update, or `None` when the update matched no row.
-    async fn updated(&self, session_id: Uuid, rows: u64) -> anyhow::Result<Option<SessionRecord>> {
-        if rows == 0 {
-            return Ok(None);
+/// What a session write returns: the row as written, with its agent's name.
+macro_rules! returning_session {
+    () => {
+        " RETURNING id, contact_id, channel, mode, state, started_at, ends_at, ended_at, \
+         end_reason, inactive_at, regarding, agent_id, \
+         (SELECT name FROM agents WHERE agents.id = sessions.agent_id) AS agent_name, \
+         joined_at, last_seq, changed_seq"
+    };
+}
+
+/// Sessions with their contacts and agents, as listings read them.
+macro_rules! select_listed {
+    () => {
+        concat!(
+            "SELECT ",
+            session_columns!(),
+            ", c.id AS c_id, c.name AS c_name, c.phone AS c_phone, c.email AS c_email, \
+             c.user_id AS c_user_id \
+             FROM sessions s JOIN contacts c ON c.id = s.contact_id \
+             LEFT JOIN agents a ON a.id = s.agent_id"
+        )
+    };
+}
+
+/// A queued session, unless the database refuses it as a second open conversation of the
+/// contact on the channel (then no row is returned).
+pub(super) const INSERT_SESSION: &str = concat!(
+    "INSERT INTO sessions (id, token_hash, contact_id, channel, mode, state, started_at, \
+       queued_at, ends_at, inactive_at, regarding, changed_seq) \
+     VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?6, ?7, ?8, ?9, ",
+    next_change!(),
+    ") ON CONFLICT (contact_id, channel) WHERE mode = 'persistent' AND state != 'ended' \
+     DO NOTHING",
+    returning_session!()
+);
+
+pub(super) const SESSION_BY_ID: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM ",
+    sessions_with_agents!(),
+    " WHERE s.id = ?"
+);
+
+pub(super) const SESSION_BY_TOKEN: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM ",
+    sessions_with_agents!(),
+    " WHERE s.token_hash = ?"
+);
+
+pub(super) const OPEN_CONVERSATION: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM ",
+    sessions_with_agents!(),
+    " WHERE s.contact_id = ? AND s.channel = ? AND s.mode = 'persistent' \
+       AND s.state != 'ended'"
+);
+
+pub(super) const CONTACT_SESSIONS: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM ",
+    sessions_with_agents!(),
+    " WHERE s.contact_id = ? ORDER BY s.started_at DESC, s.rowid DESC"
+);
+
+/// Where a session stands in the inbox's order, for the next page to start after it.
+pub(super) const INBOX_CURSOR: &str = "SELECT started_at, rowid FROM sessions WHERE id = ?";
+
+pub(super) const CHANGED_SESSIONS: &str = concat!(
+    select_listed!(),
+    " WHERE s.changed_seq > ? ORDER BY s.changed_seq LIMIT ?"
+);
+
+// Sessions that join the queue in the same millisecond keep the order they were stored in
+// (`rowid`), so queue places never swap between reads.
+pub(super) const QUEUE: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM ",
+    sessions_with_agents!(),
+    " WHERE s.state = 'queued' AND COALESCE(s.ends_at > ?1, 1) \
+       AND COALESCE(s.inactive_at > ?1, 1) ORDER BY s.queued_at, s.rowid"
+);
+
+pub(super) const AFFINITY: &str = "SELECT handled_by FROM sessions \
+     WHERE contact_id = ? AND channel = ? AND handled_by IS NOT NULL \
+     ORDER BY started_at DESC, rowid DESC LIMIT 1";
+
+pub(super) const RECENT_WAITS: &str = "SELECT joined_at - queued_at FROM sessions \
+     WHERE channel = ? AND joined_at IS NOT NULL ORDER BY joined_at DESC LIMIT ?";
+
+pub(super) const DUE: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM ",
+    sessions_with_agents!(),
+    " WHERE s.state != 'ended' AND (s.ends_at <= ?1 OR s.inactive_at <= ?1)"
+);
+
+// Joining again, or setting aside again, by the agent who holds the session changes nothing,
+// so it keeps its change number.
+pub(super) const ASSIGN: &str = concat!(
+    "UPDATE sessions SET agent_id = ?1, handled_by = ?1, joined_at = COALESCE(joined_at, ?2), \
+       state = CASE WHEN state = 'queued' OR state = 'waiting' THEN 'active' ELSE state END, \
+       changed_seq = CASE WHEN agent_id IS ?1 AND state = 'active' THEN changed_seq ELSE ",
+    next_change!(),
+    " END WHERE id = ?3 AND state != 'ended' \
+       AND (agent_id IS NULL OR agent_id = ?1 OR state = 'waiting')",
+    returning_session!()
+);
+
+pub(super) const SET_WAITING: &str = concat!(
+    "UPDATE sessions SET state = 'waiting', agent_id = ?1, handled_by = ?1, \
+       changed_seq = CASE WHEN agent_id IS ?1 AND state = 'waiting' THEN changed_seq ELSE ",
+    next_change!(),
+    " END WHERE id = ?2 AND state != 'ended' AND (agent_id IS NULL OR agent_id = ?1)",
+    returning_session!()
+);
+
+pub(super) const REOPEN: &str = concat!(
+    "UPDATE sessions SET state = 'queued', agent_id = NULL, joined_at = NULL, queued_at = ?1, \
+       changed_seq = ",
+    next_change!(),
+    " WHERE id = ?2 AND state = 'waiting'",
+    returning_session!()
+);
+
+pub(super) const END: &str = concat!(
+    "UPDATE sessions SET state = 'ended', ended_at = ?1, end_reason = ?2, changed_seq = ",
+    next_change!(),
+    " WHERE id = ?3 AND state != 'ended'",
+    returning_session!()
+);
+
+pub(super) const SET_REGARDING: &str = concat!(
+    "UPDATE sessions SET regarding = ?1, \
+       changed_seq = CASE WHEN regarding IS ?1 THEN changed_seq ELSE ",
+    next_change!(),
+    " END WHERE id = ?2",
+    returning_session!()
+);
+
+/// The inbox's query for `filter` as of `now`, starting strictly after `cursor` (a session's
+/// `started_at` and `rowid`; `(i64::MAX, i64::MAX)` for the first page). The cursor is always
+/// bound, so that every page, the first included, is a range search of an index in the
+/// listing's order that stops after `limit` rows.
+pub(super) fn listing(
+    filter: &SessionFilter,
+    now: DateTime<Utc>,
+    cursor: (i64, i64),
+) -> QueryBuilder<'static, Sqlite> {
+    let (started_at, rowid) = cursor;
+    let mut query = QueryBuilder::new(select_listed!());
+    query
+        .push(" WHERE s.started_at <= ")
+        .push_bind(started_at)
+        .push(" AND (s.started_at < ")
+        .push_bind(started_at)
+        .push(" OR s.rowid < ")
+        .push_bind(rowid)
+        .push(")");
+    // Deadlines that have passed read as ended, as in `SessionRecord::state_at`.
+    match filter.state {
+        // Most of history is ended: walking the inbox's order finds a page quickly.
+        Some(SessionState::Ended) => {
+            query
+                .push(" AND (s.state = 'ended' OR s.ends_at <= ")
+                .push_bind(millis(now))
+                .push(" OR s.inactive_at <= ")
+                .push_bind(millis(now))
+                .push(")");
         }
-        self.session(session_id).await
+        // The literal `s.state != 'ended'` lets the planner use `open_sessions_by_state`, a
+        // partial index of open sessions alone.
+        Some(state) => {
+            query
+                .push(" AND s.state = ")
+                .push_bind(state_str(state))
+                .push(" AND s.state != 'ended' AND COALESCE(s.ends_at > ")
+                .push_bind(millis(now))
+                .push(", 1) AND COALESCE(s.inactive_at > ")
+                .push_bind(millis(now))
+                .push(", 1)");
+        }
+        None => {}
+    }
+    if let Some(channel) = &filter.channel {
+        query.push(" AND s.channel = ").push_bind(channel.clone());
+    }
+    match filter.agent {
+        Some(AgentFilter::Unassigned) => {
+            query.push(" AND s.agent_id IS NULL");
+        }
+        Some(AgentFilter::Agent(id)) => {
+            query.push(" AND s.agent_id = ").push_bind(id.to_string());
+        }
+        None => {}
+    }
+    if let Some(search) = &filter.search {
+        let pattern = format!(
+            "%{}%",
+            search
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        query
+            .push(" AND (c.name LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR c.phone LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR c.user_id LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+    query
+        .push(" ORDER BY s.started_at DESC, s.rowid DESC LIMIT ")
+        .push_bind(i64::from(filter.limit));
+    query
+}
+
+fn listed_from_row(row: &SqliteRow) -> anyhow::Result<(SessionRecord, Contact)> {
+    Ok((session_from_row(row)?, contact_from_row(row, "c_")?))
+}
+
+/// A statement with its parameters bound.
+type Bound<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
+
+/// Runs a query for at most one session on `pool`: a read, or a write that returns the row
+/// as written (`None` when it matched none).
+async fn one_session(
+    pool: &SqlitePool,
+    query: Bound<'_>,
+    what: &'static str,
+) -> anyhow::Result<Option<SessionRecord>> {
+    let row = query.fetch_optional(pool).await.context(what)?;
+    row.as_ref().map(session_from_row).transpose()
+}
+
+impl SqliteStore {
+    async fn sessions_as_of(
+        &self,
+        sql: &str,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<SessionRecord>> {
+        let rows = sqlx::query(sql)
+            .bind(millis(now))
+            .fetch_all(&self.reader)
+            .await
+            .context("reading sessions")?;
+        rows.iter().map(session_from_row).collect()
     }
 
     /// Inserts a queued session; `Ok(None)` when the database refused it as a second open
     /// conversation of the contact on the channel.
-    async fn insert_session(&self, new: &NewSession) -> anyhow::Result<Option<Uuid>> {
-        let id = Uuid::new_v4();
-        let inserted = sqlx::query(
-            "INSERT INTO sessions (id, token_hash, contact_id, channel, mode, state, started_at, \
-               queued_at, ends_at, inactive_at, regarding) \
-             VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) \
-             ON CONFLICT (contact_id, channel) WHERE mode = 'persistent' AND state != 'ended' \
-             DO NOTHING",
-        )
-        .bind(id.to_string())
-        .bind(&new.token_hash)
-        .bind(new.contact_id.to_string())
-        .bind(&new.channel)
-        .bind(mode_str(new.mode))
-        .bind(millis(new.started_at))
-        .bind(millis(new.started_at))
-        .bind(new.ends_at.map(millis))
-        .bind(new.inactive_at.map(millis))
-        .bind(&new.regarding)
-        .execute(&self.pool)
-        .await
-        .context("creating a session")?
-        .rows_affected();
-        Ok((inserted == 1).then_some(id))
-    }
-
-    async fn session_where(
-        &self,
-        condition: &str,
-        value: String,
-    ) -> anyhow::Result<Option<SessionRecord>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id \
-             WHERE {condition}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(value)
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading a session")?;
-        row.as_ref().map(session_from_row).transpose()
-    }
-
-    async fn sessions_where(
-        &self,
-        condition: &str,
-        binds: &[i64],
-    ) -> anyhow::Result<Vec<SessionRecord>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id \
-             WHERE {condition}"
-        );
-        let mut query = sqlx::query(&sql);
-        for value in binds {
-            query = query.bind(value);
-        }
-        let rows = query
-            .fetch_all(&self.pool)
-            .await
-            .context("reading sessions")?;
-        rows.iter().map(session_from_row).collect()
+    async fn insert_session(&self, new: &NewSession) -> anyhow::Result<Option<SessionRecord>> {
+        let query = sqlx::query(INSERT_SESSION)
+            .bind(Uuid::new_v4().to_string())
+            .bind(&new.token_hash)
+            .bind(new.contact_id.to_string())
+            .bind(&new.channel)
+            .bind(mode_str(new.mode))
+            .bind(millis(new.started_at))
+            .bind(new.ends_at.map(millis))
+            .bind(new.inactive_at.map(millis))
+            .bind(&new.regarding);
+        one_session(&self.writer, query, "creating a session").await
     }
 }
 
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn create_session(&self, new: NewSession) -> anyhow::Result<SessionRecord> {
-        let id = self
-            .insert_session(&new)
+        self.insert_session(&new)
             .await?
-            .context("the contact already has an open conversation on this channel")?;
-        self.session(id)
-            .await?
-            .context("a created session is missing")
+            .context("the contact already has an open conversation on this channel")
     }
 
     async fn start_conversation(&self, new: NewSession) -> anyhow::Result<(SessionRecord, bool)> {
-        if let Some(id) = self.insert_session(&new).await? {
-            let created = self.session(id).await?;
-            return Ok((created.context("a created session is missing")?, true));
+        if let Some(created) = self.insert_session(&new).await? {
+            return Ok((created, true));
         }
         let open = self.open_conversation(new.contact_id, &new.channel).await?;
         Ok((
@@ -125,27 +321,20 @@ impl SessionStore for SqliteStore {
         contact_id: Uuid,
         channel: &str,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id \
-             WHERE s.contact_id = ? AND s.channel = ? AND s.mode = 'persistent' \
-               AND s.state != 'ended'"
-        );
-        let row = sqlx::query(&sql)
+        let query = sqlx::query(OPEN_CONVERSATION)
             .bind(contact_id.to_string())
-            .bind(channel)
-            .fetch_optional(&self.pool)
-            .await
-            .context("reading an open conversation")?;
-        row.as_ref().map(session_from_row).transpose()
+            .bind(channel);
+        one_session(&self.reader, query, "reading an open conversation").await
     }
 
     async fn session(&self, id: Uuid) -> anyhow::Result<Option<SessionRecord>> {
-        self.session_where("s.id = ?", id.to_string()).await
+        let query = sqlx::query(SESSION_BY_ID).bind(id.to_string());
+        one_session(&self.reader, query, "reading a session").await
     }
 
     async fn session_by_token(&self, token_hash: &str) -> anyhow::Result<Option<SessionRecord>> {
-        self.session_where("s.token_hash = ?", token_hash.to_owned())
-            .await
+        let query = sqlx::query(SESSION_BY_TOKEN).bind(token_hash);
+        one_session(&self.reader, query, "reading a session by token").await
     }
 
     async fn list_sessions(
@@ -153,83 +342,53 @@ impl SessionStore for SqliteStore {
         filter: &SessionFilter,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<(SessionRecord, Contact)>> {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "SELECT {SESSION_COLUMNS}, c.id AS c_id, c.name AS c_name, c.phone AS c_phone, \
-             c.email AS c_email, c.user_id AS c_user_id FROM sessions s JOIN contacts c ON c.id = s.contact_id \
-             LEFT JOIN agents a ON a.id = s.agent_id WHERE 1 = 1"
-        ));
-        if let Some(state) = filter.state {
-            // Deadlines that have passed read as ended, as in `SessionRecord::state_at`.
-            query
-                .push(" AND CASE WHEN s.state = 'ended' OR s.ends_at <= ")
-                .push_bind(millis(now))
-                .push(" OR s.inactive_at <= ")
-                .push_bind(millis(now))
-                .push(" THEN 'ended' ELSE s.state END = ")
-                .push_bind(state_str(state));
-        }
-        if let Some(channel) = &filter.channel {
-            query.push(" AND s.channel = ").push_bind(channel.clone());
-        }
-        match filter.agent {
-            Some(AgentFilter::Unassigned) => {
-                query.push(" AND s.agent_id IS NULL");
+        let cursor = match filter.before {
+            None => (i64::MAX, i64::MAX),
+            Some(before) => {
+                let cursor = sqlx::query_as(INBOX_CURSOR)
+                    .bind(before.to_string())
+                    .fetch_optional(&self.reader)
+                    .await
+                    .context("reading where the inbox page starts")?;
+                match cursor {
+                    Some(cursor) => cursor,
+                    None => return Ok(Vec::new()),
+                }
             }
-            Some(AgentFilter::Agent(id)) => {
-                query.push(" AND s.agent_id = ").push_bind(id.to_string());
-            }
-            None => {}
-        }
-        if let Some(search) = &filter.search {
-            let pattern = format!(
-                "%{}%",
-                search
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            query
-                .push(" AND (c.name LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR c.phone LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR c.user_id LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\')");
-        }
-        query
-            .push(" ORDER BY s.started_at DESC, s.rowid DESC LIMIT ")
-            .push_bind(i64::from(filter.limit));
-        let rows = query
+        };
+        let rows = listing(filter, now, cursor)
             .build()
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await
             .context("listing sessions")?;
-        rows.iter()
-            .map(|row| Ok((session_from_row(row)?, contact_from_row(row, "c_")?)))
-            .collect()
+        rows.iter().map(listed_from_row).collect()
+    }
+
+    async fn changed_sessions(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(SessionRecord, Contact)>> {
+        let rows = sqlx::query(CHANGED_SESSIONS)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .context("reading changed sessions")?;
+        rows.iter().map(listed_from_row).collect()
     }
 
     async fn contact_sessions(&self, contact_id: Uuid) -> anyhow::Result<Vec<SessionRecord>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions s LEFT JOIN agents a ON a.id = s.agent_id \
-             WHERE s.contact_id = ? ORDER BY s.started_at DESC, s.rowid DESC"
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(CONTACT_SESSIONS)
             .bind(contact_id.to_string())
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await
             .context("reading a contact's sessions")?;
         rows.iter().map(session_from_row).collect()
     }
 
     async fn queued_sessions(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<SessionRecord>> {
-        self.sessions_where(
-            "s.state = 'queued' AND COALESCE(s.ends_at > ?, 1) \
-             AND COALESCE(s.inactive_at > ?, 1) ORDER BY s.queued_at, s.rowid",
-            &[millis(now), millis(now)],
-        )
-        .await
+        self.sessions_as_of(QUEUE, now).await
     }
 
     async fn affinity_agent(
@@ -237,16 +396,12 @@ impl SessionStore for SqliteStore {
         contact_id: Uuid,
         channel: &str,
     ) -> anyhow::Result<Option<Uuid>> {
-        let agent: Option<String> = sqlx::query_scalar(
-            "SELECT handled_by FROM sessions \
-             WHERE contact_id = ? AND channel = ? AND handled_by IS NOT NULL \
-             ORDER BY started_at DESC, rowid DESC LIMIT 1",
-        )
-        .bind(contact_id.to_string())
-        .bind(channel)
-        .fetch_optional(&self.pool)
-        .await
-        .context("reading the contact's last agent")?;
+        let agent: Option<String> = sqlx::query_scalar(AFFINITY)
+            .bind(contact_id.to_string())
+            .bind(channel)
+            .fetch_optional(&self.reader)
+            .await
+            .context("reading the contact's last agent")?;
         agent.as_deref().map(uuid).transpose()
     }
 
@@ -255,15 +410,12 @@ impl SessionStore for SqliteStore {
         channel: &str,
         limit: u32,
     ) -> anyhow::Result<Vec<chrono::Duration>> {
-        let waits: Vec<i64> = sqlx::query_scalar(
-            "SELECT joined_at - queued_at FROM sessions \
-             WHERE channel = ? AND joined_at IS NOT NULL ORDER BY joined_at DESC LIMIT ?",
-        )
-        .bind(channel)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .context("reading recent waits")?;
+        let waits: Vec<i64> = sqlx::query_scalar(RECENT_WAITS)
+            .bind(channel)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .context("reading recent waits")?;
         Ok(waits
             .into_iter()
             .map(chrono::Duration::milliseconds)
@@ -271,11 +423,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn due_sessions(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<SessionRecord>> {
-        self.sessions_where(
-            "s.state != 'ended' AND (s.ends_at <= ? OR s.inactive_at <= ?)",
-            &[millis(now), millis(now)],
-        )
-        .await
+        self.sessions_as_of(DUE, now).await
     }
 
     async fn assign_agent(
@@ -284,20 +432,11 @@ impl SessionStore for SqliteStore {
         agent_id: Uuid,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let updated = sqlx::query(
-            "UPDATE sessions SET agent_id = ?1, handled_by = ?1, joined_at = COALESCE(joined_at, ?2), \
-               state = CASE WHEN state = 'queued' OR state = 'waiting' THEN 'active' ELSE state END \
-             WHERE id = ?3 AND state != 'ended' \
-               AND (agent_id IS NULL OR agent_id = ?1 OR state = 'waiting')",
-        )
-        .bind(agent_id.to_string())
-        .bind(millis(now))
-        .bind(session_id.to_string())
-        .execute(&self.pool)
-        .await
-        .context("assigning an agent")?
-        .rows_affected();
-        self.updated(session_id, updated).await
+        let query = sqlx::query(ASSIGN)
+            .bind(agent_id.to_string())
+            .bind(millis(now))
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "assigning an agent").await
     }
 
     async fn set_waiting(
@@ -305,17 +444,10 @@ impl SessionStore for SqliteStore {
         session_id: Uuid,
         agent_id: Uuid,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let updated = sqlx::query(
-            "UPDATE sessions SET state = 'waiting', agent_id = ?1, handled_by = ?1 \
-             WHERE id = ?2 AND state != 'ended' AND (agent_id IS NULL OR agent_id = ?1)",
-        )
-        .bind(agent_id.to_string())
-        .bind(session_id.to_string())
-        .execute(&self.pool)
-        .await
-        .context("setting a session waiting")?
-        .rows_affected();
-        self.updated(session_id, updated).await
+        let query = sqlx::query(SET_WAITING)
+            .bind(agent_id.to_string())
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "setting a session waiting").await
     }
 
     async fn reopen(
@@ -323,17 +455,10 @@ impl SessionStore for SqliteStore {
         session_id: Uuid,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let updated = sqlx::query(
-            "UPDATE sessions SET state = 'queued', agent_id = NULL, joined_at = NULL, \
-               queued_at = ? WHERE id = ? AND state = 'waiting'",
-        )
-        .bind(millis(now))
-        .bind(session_id.to_string())
-        .execute(&self.pool)
-        .await
-        .context("reopening a session")?
-        .rows_affected();
-        self.updated(session_id, updated).await
+        let query = sqlx::query(REOPEN)
+            .bind(millis(now))
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "reopening a session").await
     }
 
     async fn end_session(
@@ -342,18 +467,11 @@ impl SessionStore for SqliteStore {
         reason: EndReason,
         at: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        let updated = sqlx::query(
-            "UPDATE sessions SET state = 'ended', ended_at = ?, end_reason = ? \
-             WHERE id = ? AND state != 'ended'",
-        )
-        .bind(millis(at))
-        .bind(reason_str(reason))
-        .bind(session_id.to_string())
-        .execute(&self.pool)
-        .await
-        .context("ending a session")?
-        .rows_affected();
-        self.updated(session_id, updated).await
+        let query = sqlx::query(END)
+            .bind(millis(at))
+            .bind(reason_str(reason))
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "ending a session").await
     }
 
     async fn set_regarding(
@@ -361,12 +479,9 @@ impl SessionStore for SqliteStore {
         session_id: Uuid,
         regarding: Option<&str>,
     ) -> anyhow::Result<Option<SessionRecord>> {
-        sqlx::query("UPDATE sessions SET regarding = ? WHERE id = ?")
+        let query = sqlx::query(SET_REGARDING)
             .bind(regarding)
-            .bind(session_id.to_string())
-            .execute(&self.pool)
-            .await
-            .context("setting regarding")?;
-        self.session(session_id).await
+            .bind(session_id.to_string());
+        one_session(&self.writer, query, "setting regarding").await
     }
 }
