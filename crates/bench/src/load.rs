@@ -18,7 +18,7 @@ use std::{
 use anyhow::{Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use palaver_protocol::{
-    Sender,
+    AgentRef, Sender,
     frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
 };
 use tokio::{
@@ -164,15 +164,15 @@ impl Chats {
     /// more agents would multiply what each message costs.
     pub async fn palaver(
         api: &Api,
-        agents: &[String],
+        agents: &[AgentRef],
         count: usize,
         recorder: &Arc<Recorder>,
     ) -> Result<Self> {
         let mut readers = JoinSet::new();
         let mut tokens: Vec<Arc<str>> = Vec::new();
         let mut holdings: Vec<Vec<Uuid>> = vec![Vec::new(); agents.len()];
-        for name in agents {
-            tokens.push(api.login(name).await?.into());
+        for agent in agents {
+            tokens.push(api.login(&agent.name).await?.into());
         }
         let mut chats = Vec::with_capacity(count);
         let mut visitor_sockets = Vec::with_capacity(count);

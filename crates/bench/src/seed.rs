@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use chrono::{Duration, Utc};
-use palaver_protocol::{ChannelMode, EndReason};
+use palaver_protocol::{AgentRef, ChannelMode, EndReason};
 use palaver_server::{
     chat::agents::add_agent,
     clock::SystemClock,
@@ -40,21 +40,73 @@ impl Seeder {
     }
 
     /// Creates agents named `agent-0` … holding up to `capacity` sessions each.
-    pub async fn agents(&self, count: usize, capacity: u32) -> Result<Vec<String>> {
-        let mut names = Vec::with_capacity(count);
+    pub async fn agents(&self, count: usize, capacity: u32) -> Result<Vec<AgentRef>> {
+        let mut agents = Vec::with_capacity(count);
         for n in 0..count {
             let name = format!("agent-{n}");
-            add_agent(
-                self.store.as_ref(),
-                &SystemClock,
-                &name,
-                AGENT_PASSWORD,
-                capacity,
-            )
-            .await?;
-            names.push(name);
+            agents.push(
+                add_agent(
+                    self.store.as_ref(),
+                    &SystemClock,
+                    &name,
+                    AGENT_PASSWORD,
+                    capacity,
+                )
+                .await?,
+            );
         }
-        Ok(names)
+        Ok(agents)
+    }
+
+    /// Stores `count` open live sessions started now, each of a contact of its own: held by
+    /// `holder` (as if routing had given them) or, without one, waiting in the queue.
+    pub async fn open_sessions(
+        &self,
+        count: usize,
+        holder: Option<&AgentRef>,
+    ) -> Result<Vec<Visitor>> {
+        let now = Utc::now();
+        let mut visitors = Vec::with_capacity(count);
+        for n in 0..count {
+            let visitor = self.open_session(n, &format!("Visitor {n}")).await?;
+            if let Some(agent) = holder {
+                self.store
+                    .assign_agent(visitor.session_id, agent.id, now)
+                    .await?
+                    .context("an open session is assigned")?;
+            }
+            visitors.push(visitor);
+        }
+        Ok(visitors)
+    }
+
+    /// Stores one open live session of the contact with number `n`, started now.
+    async fn open_session(&self, n: usize, name: &str) -> Result<Visitor> {
+        let now = Utc::now();
+        let details = ContactDetails {
+            name: PersonName::parse(name).map_err(|e| anyhow!(e))?,
+            phone: PhoneNumber::parse(&phone(n), None).map_err(|e| anyhow!(e))?,
+            email: None,
+        };
+        let contact = self.store.upsert_contact(&details, now).await?;
+        let token = new_token(SESSION_TOKEN_PREFIX);
+        let session = self
+            .store
+            .create_session(NewSession {
+                token_hash: Some(hash_token(&token)),
+                contact_id: contact.id,
+                channel: CHANNEL.to_owned(),
+                mode: ChannelMode::Live,
+                started_at: now,
+                ends_at: Some(now + Duration::hours(24)),
+                inactive_at: None,
+                regarding: None,
+            })
+            .await?;
+        Ok(Visitor {
+            token,
+            session_id: session.id,
+        })
     }
 
     /// Stores `count` live sessions, one a minute up to now, all ended by their visitor but
@@ -98,30 +150,11 @@ impl Seeder {
     /// Stores one open live session holding `count` visitor messages; returns its visitor.
     pub async fn conversation(&self, count: usize) -> Result<Visitor> {
         let now = Utc::now();
-        let details = ContactDetails {
-            name: PersonName::parse("Talkative visitor").map_err(|e| anyhow!(e))?,
-            phone: PhoneNumber::parse(&phone(0), None).map_err(|e| anyhow!(e))?,
-            email: None,
-        };
-        let contact = self.store.upsert_contact(&details, now).await?;
-        let token = new_token(SESSION_TOKEN_PREFIX);
-        let session = self
-            .store
-            .create_session(NewSession {
-                token_hash: Some(hash_token(&token)),
-                contact_id: contact.id,
-                channel: CHANNEL.to_owned(),
-                mode: ChannelMode::Live,
-                started_at: now,
-                ends_at: Some(now + Duration::hours(24)),
-                inactive_at: None,
-                regarding: None,
-            })
-            .await?;
+        let visitor = self.open_session(0, "Talkative visitor").await?;
         for n in 0..count {
             self.store
                 .append_message(NewMessage {
-                    session_id: session.id,
+                    session_id: visitor.session_id,
                     author: Author::Visitor,
                     client_msg_id: None,
                     body: MessageBody::parse(&format!("Stored message number {n}"))
@@ -132,9 +165,6 @@ impl Seeder {
                 .await?
                 .context("a message is stored")?;
         }
-        Ok(Visitor {
-            token,
-            session_id: session.id,
-        })
+        Ok(visitor)
     }
 }

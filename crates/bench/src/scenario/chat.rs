@@ -46,10 +46,10 @@ pub async fn run(binary: &Path) -> Result<Vec<Row>> {
 async fn palaver(binary: &Path, count: usize) -> Result<Found> {
     let agents = count.div_ceil(CHATS_PER_AGENT);
     let capacity = u32::try_from(CHATS_PER_AGENT).context("capacity")?;
-    let (server, names) =
+    let (server, agents) =
         Server::start(binary, async |seeder| seeder.agents(agents, capacity).await).await?;
     let recorder = Recorder::new();
-    let chats = Chats::palaver(&server.api, &names, count, &recorder).await?;
+    let chats = Chats::palaver(&server.api, &agents, count, &recorder).await?;
     search(
         &format!("server, {count} chats"),
         &chats,

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::{
     palaver::{Api, Visitor},
     report::Row,
-    scenario::{Server, start_sessions},
+    scenario::Server,
     socket::{self, Socket},
 };
 
@@ -75,19 +75,27 @@ impl Outcome {
     }
 }
 
-/// A server with one agent online (unavailable, so the queue stays) who joined one chat.
+/// A server with one agent online (unavailable, so the queue stays) who joined one chat,
+/// and `queued` sessions stored beforehand that wait in the queue.
 struct Scene {
     server: Server,
     chat: Visitor,
     watch: Watch,
+    queued: Vec<Visitor>,
 }
 
 impl Scene {
-    async fn set_up(binary: &Path) -> Result<Self> {
-        let (server, agents) =
-            Server::start(binary, async |seeder| seeder.agents(1, 3).await).await?;
-        let agent = server.api.login(&agents[0]).await?;
-        let chat = server.api.start(0).await?;
+    async fn set_up(binary: &Path, queued: usize) -> Result<Self> {
+        let (server, (agents, queued)) = Server::start(binary, async |seeder| {
+            let agents = seeder.agents(1, 3).await?;
+            Ok((agents, seeder.open_sessions(queued, None).await?))
+        })
+        .await?;
+        let agent = server
+            .api
+            .login(&agents.first().context("no agent")?.name)
+            .await?;
+        let chat = server.api.start(queued.len()).await?;
         server.api.join(&agent, chat.session_id).await?;
         let socket = server.api.agent_socket(&agent).await?;
         let watch = Watch::start(socket, chat.session_id);
@@ -95,6 +103,7 @@ impl Scene {
             server,
             chat,
             watch,
+            queued,
         })
     }
 
@@ -113,8 +122,8 @@ impl Scene {
 }
 
 async fn typing_flood(binary: &Path) -> Result<Outcome> {
-    let scene = Scene::set_up(binary).await?;
-    let flooder = scene.server.api.start(1).await?;
+    let scene = Scene::set_up(binary, 1).await?;
+    let flooder = scene.queued.first().context("no flooding visitor")?.clone();
     let mut socket = scene.server.api.visitor_socket(&flooder).await?;
     let flood = async move {
         for n in 0..TYPING_FRAMES {
@@ -128,9 +137,8 @@ async fn typing_flood(binary: &Path) -> Result<Outcome> {
 }
 
 async fn regarding_flood(binary: &Path) -> Result<Outcome> {
-    let scene = Scene::set_up(binary).await?;
-    let queued = start_sessions(&scene.server.api, 1, QUEUED_SESSIONS).await?;
-    let flooder = queued.first().context("no queued session")?.clone();
+    let scene = Scene::set_up(binary, QUEUED_SESSIONS).await?;
+    let flooder = scene.queued.first().context("no queued session")?.clone();
     let api = scene.server.api.clone();
     let flood = async move {
         let until = Instant::now() + WINDOW;
@@ -175,13 +183,21 @@ impl Watch {
         let reader = {
             let (received, closed, changed) = (received.clone(), closed.clone(), changed.clone());
             tokio::spawn(async move {
-                while let Ok(Some(event)) = socket::next::<AgentEvent>(&mut socket).await {
-                    if let AgentEvent::Message { message } = event
-                        && message.session_id == session_id
-                        && message.sender == Sender::Visitor
-                    {
-                        received.fetch_add(1, Ordering::SeqCst);
-                        changed.notify_one();
+                loop {
+                    match socket::next::<AgentEvent>(&mut socket).await {
+                        Ok(Some(AgentEvent::Message { message }))
+                            if message.session_id == session_id
+                                && message.sender == Sender::Visitor =>
+                        {
+                            received.fetch_add(1, Ordering::SeqCst);
+                            changed.notify_one();
+                        }
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        Err(error) => {
+                            eprintln!("  the agent's stream broke: {error:#}");
+                            break;
+                        }
                     }
                 }
                 closed.store(true, Ordering::SeqCst);

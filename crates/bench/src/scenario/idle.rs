@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     relay::VISITOR_PATH,
     report::{Row, ratio},
-    scenario::{Server, start_sessions},
+    scenario::Server,
     socket::{self, Socket},
     target::Process,
 };
@@ -36,10 +36,14 @@ pub async fn run(binary: &Path) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// KiB of server memory per socket, sessions started beforehand.
+/// KiB of server memory per socket. The sessions are stored beforehand, each held by an
+/// agent as a chat in progress is.
 async fn palaver(binary: &Path, count: usize) -> Result<f64> {
-    let (server, ()) = Server::start(binary, async |_| Ok(())).await?;
-    let visitors = start_sessions(&server.api, 0, count).await?;
+    let (server, visitors) = Server::start(binary, async |seeder| {
+        let agents = seeder.agents(1, 3).await?;
+        seeder.open_sessions(count, agents.first()).await
+    })
+    .await?;
     let api = server.api.clone();
     let sockets = measure(&server.process, visitors, move |visitor| {
         let api = api.clone();

@@ -3,15 +3,13 @@
 
 use std::{path::Path, time::Instant};
 
-use anyhow::{Context, Result};
-use tokio::task::JoinSet;
-
 use crate::{
-    palaver::{Api, Visitor},
+    palaver::Api,
     report::table,
     seed::Seeder,
     target::{Process, ServerDir},
 };
+use anyhow::{Context, Result};
 
 mod chat;
 mod flood;
@@ -119,28 +117,4 @@ impl Server {
             prepared,
         ))
     }
-}
-
-/// How many requests set-up keeps in flight at once.
-const SETUP_CONCURRENCY: usize = 16;
-
-/// Starts `count` sessions, visitors `first`, `first + 1`, …, a few at a time.
-pub async fn start_sessions(api: &Api, first: usize, count: usize) -> Result<Vec<Visitor>> {
-    let mut visitors = Vec::with_capacity(count);
-    let mut next = first;
-    let mut starting = JoinSet::new();
-    while visitors.len() < count {
-        while starting.len() < SETUP_CONCURRENCY && next < first + count {
-            let api = api.clone();
-            let n = next;
-            starting.spawn(async move { api.start(n).await });
-            next += 1;
-        }
-        let started = starting
-            .join_next()
-            .await
-            .context("a session start was lost")?;
-        visitors.push(started.context("starting a session")??);
-    }
-    Ok(visitors)
 }

@@ -33,7 +33,7 @@ pub async fn run(binary: &Path) -> Result<Vec<Row>> {
             // Ended at once, so the queue stays as long as it was.
             api.end(&visitor).await?;
         }
-        let agent = api.login(&agents[0]).await?;
+        let agent = api.login(&agents[0].name).await?;
         let mut inbox = Samples::default();
         for _ in 0..SAMPLES {
             let began = Instant::now();
