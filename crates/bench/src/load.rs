@@ -260,7 +260,7 @@ impl Chats {
             Self::Relay { chats, .. } => chats.len(),
         } as u64;
         let chat = (n % count) as usize;
-        let from_visitor = (n / count) % 2 == 0;
+        let from_visitor = (n / count).is_multiple_of(2);
         match self {
             Self::Palaver {
                 api,

@@ -83,6 +83,8 @@ pub async fn serve(listen: SocketAddr) -> Result<()> {
     }
 }
 
+// The handshake callback's error type is tungstenite's, large or not.
+#[allow(clippy::result_large_err)]
 async fn connection(stream: TcpStream, rooms: Rooms) -> Result<()> {
     let mut path = String::new();
     let socket = tokio_tungstenite::accept_hdr_async(stream, |request: &Request, response| {
