@@ -36,8 +36,8 @@ use crate::{
     target::Process,
 };
 
-/// How long a step sends.
-const STEP: Duration = Duration::from_secs(2);
+/// How long a step of the search sends.
+pub const STEP: Duration = Duration::from_secs(2);
 /// How long after a step its last messages may take to arrive before they count as lost.
 const DRAIN: Duration = Duration::from_secs(2);
 /// Requests the generator keeps in flight at most; a send beyond that counts as lost, so an
@@ -333,8 +333,14 @@ impl Step {
     }
 }
 
-/// Sends at `rate` messages a second for [`STEP`], then waits for the stragglers.
-pub async fn step(chats: &Chats, recorder: &Recorder, target: &Process, rate: u32) -> Result<Step> {
+/// Sends at `rate` messages a second for `length`, then waits for the stragglers.
+pub async fn step(
+    chats: &Chats,
+    recorder: &Recorder,
+    target: &Process,
+    rate: u32,
+    length: Duration,
+) -> Result<Step> {
     chats.settle().await;
     let step = recorder.begin();
     let cpu_before = target.cpu_seconds()?;
@@ -344,13 +350,13 @@ pub async fn step(chats: &Chats, recorder: &Recorder, target: &Process, rate: u3
     let mut sent = 0u64;
     loop {
         ticks.tick().await;
-        let elapsed = started.elapsed().min(STEP);
+        let elapsed = started.elapsed().min(length);
         let due = (elapsed.as_secs_f64() * f64::from(rate)) as u64;
         while sent < due {
             chats.send(sent, recorder.stamp(step))?;
             sent += 1;
         }
-        if elapsed >= STEP {
+        if elapsed >= length {
             break;
         }
     }

@@ -1,12 +1,12 @@
 //! Chat throughput and latency: the highest paced rate whose every message arrives with
 //! p99 ≤ 50 ms, for the server and for the relay, and each one's CPU time per message.
 
-use std::{fmt, path::Path};
+use std::{fmt, path::Path, time::Duration};
 
 use anyhow::{Context, Result};
 
 use crate::{
-    load::{CHATS_PER_AGENT, Chats, P99_BOUND, Recorder, Step, step},
+    load::{CHATS_PER_AGENT, Chats, P99_BOUND, Recorder, STEP, Step, step},
     report::{Row, ratio},
     scenario::Server,
     stats::ms,
@@ -16,6 +16,9 @@ use crate::{
 const CHATS: [usize; 3] = [50, 200, 500];
 /// The first step's rate, the same for both targets: CPU per message is read there.
 const COMMON_RATE: u32 = 200;
+/// The first step is longer than the others: `/proc` counts CPU time in 10 ms ticks, and
+/// 1000 messages make one tick 10 µs a message.
+const COMMON_STEP: Duration = Duration::from_secs(5);
 /// The search stops doubling here, and stops halving below `MIN_RATE`.
 const MAX_RATE: u32 = 51_200;
 const MIN_RATE: u32 = 25;
@@ -108,8 +111,8 @@ async fn search(
     recorder: &Recorder,
     target: &Process,
 ) -> Result<Found> {
-    let run = async |rate: u32| -> Result<Step> {
-        let outcome = step(chats, recorder, target, rate).await?;
+    let run = async |rate: u32, length: Duration| -> Result<Step> {
+        let outcome = step(chats, recorder, target, rate, length).await?;
         eprintln!(
             "  {label}: {rate} msg/s: {}/{} arrived, p99 {} ({})",
             outcome.delivered,
@@ -119,7 +122,7 @@ async fn search(
         );
         Ok(outcome)
     };
-    let first = run(COMMON_RATE).await?;
+    let first = run(COMMON_RATE, COMMON_STEP).await?;
     let cpu_per_message = first.cpu_seconds / first.sent.max(1) as f64;
     let (mut pass, mut fail) = if first.passed() {
         (Some(COMMON_RATE), None)
@@ -130,7 +133,7 @@ async fn search(
         let mut rate = COMMON_RATE;
         while rate < MAX_RATE {
             rate *= 2;
-            if run(rate).await?.passed() {
+            if run(rate, STEP).await?.passed() {
                 pass = Some(rate);
             } else {
                 fail = Some(rate);
@@ -141,7 +144,7 @@ async fn search(
         let mut rate = COMMON_RATE;
         while rate / 2 >= MIN_RATE {
             rate /= 2;
-            if run(rate).await?.passed() {
+            if run(rate, STEP).await?.passed() {
                 pass = Some(rate);
                 break;
             }
@@ -155,7 +158,7 @@ async fn search(
                 if middle == low {
                     break;
                 }
-                if run(middle).await?.passed() {
+                if run(middle, STEP).await?.passed() {
                     low = middle;
                 } else {
                     high = middle;
