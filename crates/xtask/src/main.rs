@@ -9,6 +9,8 @@
 //! - `build-widget`: the same for the widget alone.
 //! - `size`: build both, then report the size of each file a browser downloads, raw, gzipped
 //!   and brotli-compressed: the widget's and, apart, the console's.
+//! - `bench [SCENARIO…]`: build the server and the load generator in release, then measure
+//!   the server against a bare WebSocket relay (`crates/bench`) and print one table.
 //!
 //! Tools come only from crates.io, rustup and Debian packages, at pinned versions, and a
 //! tool that is already there at the right version is left alone.
@@ -26,6 +28,7 @@ use anyhow::{Context, Result, bail, ensure};
 
 use crate::size::{Sizes, WIDGET_FILES, console_files};
 
+mod bench;
 mod install;
 mod layers;
 mod size;
@@ -56,7 +59,11 @@ commands:
   build         install what is missing, build the widget into dist/ and the agent console
                 into crates/console/dist/
   build-widget  install what is missing and build the widget alone into dist/
-  size          build both, then print each file's bytes: raw, gzip -9 and brotli -q 11";
+  size          build both, then print each file's bytes: raw, gzip -9 and brotli -q 11
+  bench [SCENARIO...]
+                build the server and the load generator in release, then run the scenarios
+                (idle, chat, sessions, history, flood; all when none is named) against the
+                server and a bare relay, and print one table";
 
 fn main() -> ExitCode {
     let run = match env::args().nth(1).as_deref() {
@@ -65,6 +72,7 @@ fn main() -> ExitCode {
         Some("build") => Xtask::build,
         Some("build-widget") => Xtask::build_widget,
         Some("size") => Xtask::size,
+        Some("bench") => Xtask::bench,
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
