@@ -15,9 +15,11 @@ use uuid::Uuid;
 /// Something that happened in a session, or to an agent.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Message(Message),
-    /// The session changed (started, joined, ended, Regarding set).
-    Session(AgentSession),
+    /// A message, with the change number its append gave the session.
+    Message { message: Message, change: i64 },
+    /// The session changed (started, joined, ended, Regarding set), with the change number
+    /// of that write.
+    Session { session: AgentSession, change: i64 },
     Typing {
         session_id: Uuid,
         sender: Sender,
@@ -30,9 +32,7 @@ pub enum Event {
     /// An agent's load or availability changed; for consoles only.
     Agent(AgentStatus),
     /// An agent signed out: the console stream opened with this token closes.
-    SignedOut {
-        token_hash: String,
-    },
+    SignedOut { token_hash: String },
 }
 
 /// Who listens for what.
@@ -54,9 +54,11 @@ impl Event {
     /// Where the event goes.
     fn topics(&self) -> Vec<Topic> {
         match self {
-            Self::Message(message) => vec![Topic::Session(message.session_id), Topic::Inbox],
-            Self::Session(changed) => {
-                let session = &changed.session;
+            Self::Message { message, .. } => {
+                vec![Topic::Session(message.session_id), Topic::Inbox]
+            }
+            Self::Session { session, .. } => {
+                let session = &session.session;
                 let visitor = match session.mode {
                     ChannelMode::Live => Topic::Session(session.id),
                     ChannelMode::Persistent => Topic::Conversations {
@@ -85,18 +87,18 @@ impl Event {
 pub struct Hub {
     topics: Arc<Mutex<HashMap<Topic, broadcast::Sender<Arc<Event>>>>>,
     /// Events a subscriber of one session may fall behind by before it catches up from the
-    /// store; the inbox, shared by every console, holds [`Hub::INBOX_CAPACITY`].
+    /// store.
     session_capacity: usize,
+    /// The same for a console and the inbox, which carries every session's news.
+    inbox_capacity: usize,
 }
 
 impl Hub {
-    /// Events a console may fall behind the inbox by before it catches up from the store.
-    const INBOX_CAPACITY: usize = 1024;
-
-    pub fn new(session_capacity: usize) -> Self {
+    pub fn new(session_capacity: usize, inbox_capacity: usize) -> Self {
         Self {
             topics: Arc::default(),
             session_capacity: session_capacity.max(1),
+            inbox_capacity: inbox_capacity.max(1),
         }
     }
 
@@ -114,7 +116,7 @@ impl Hub {
     /// Listens to `topic` from now on.
     pub fn subscribe(&self, topic: Topic) -> Subscription {
         let capacity = match topic {
-            Topic::Inbox => Self::INBOX_CAPACITY,
+            Topic::Inbox => self.inbox_capacity,
             _ => self.session_capacity,
         };
         let receiver = self

@@ -49,7 +49,10 @@ impl AppState {
             store,
             clock,
             channels: Arc::new(channels),
-            hub: Hub::new(usize::from(config.event_buffer)),
+            hub: Hub::new(
+                usize::from(config.event_buffer),
+                usize::from(config.inbox_event_buffer),
+            ),
             agent_token_ttl: config.agent_token_ttl,
             widget_dir: config.widget_dir.clone(),
             console_dir: config.console_dir.clone(),

@@ -16,9 +16,10 @@ use crate::{
 /// Announces a changed session to agents and its visitor, and the load of its agent; the
 /// queue it may have joined or left tells its visitors their places.
 pub async fn publish_change(state: &AppState, record: &SessionRecord) -> anyhow::Result<()> {
-    state
-        .hub
-        .publish(Event::Session(agent_view(state, record).await?));
+    state.hub.publish(Event::Session {
+        session: agent_view(state, record).await?,
+        change: record.change,
+    });
     if let Some(agent) = &record.agent {
         publish_status(state, agent.id).await?;
     }
@@ -40,7 +41,10 @@ pub async fn system_note(state: &AppState, session_id: Uuid, text: String) -> an
         })
         .await?;
     if let Some(appended) = appended {
-        state.hub.publish(Event::Message(appended.message));
+        state.hub.publish(Event::Message {
+            message: appended.message,
+            change: appended.change,
+        });
     }
     Ok(())
 }

@@ -133,9 +133,10 @@ async fn destination(
                 })
                 .await?;
             if created {
-                state
-                    .hub
-                    .publish(Event::Session(agent_view(state, &record).await?));
+                state.hub.publish(Event::Session {
+                    session: agent_view(state, &record).await?,
+                    change: record.change,
+                });
             }
             record
         }

@@ -78,10 +78,13 @@ pub async fn start_session(
             regarding: regarding.map(|regarding| regarding.as_str().to_owned()),
         })
         .await?;
-    state.hub.publish(Event::Session(AgentSession {
-        session: view(state, &record).await?,
-        to: contact,
-    }));
+    state.hub.publish(Event::Session {
+        session: AgentSession {
+            session: view(state, &record).await?,
+            to: contact,
+        },
+        change: record.change,
+    });
     offer(state).await;
     // Routing may have given it to an agent already.
     let record = state.store.session(record.id).await?.unwrap_or(record);

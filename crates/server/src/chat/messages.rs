@@ -41,7 +41,10 @@ pub async fn send(
         return Err(ended(state, record.id).await);
     };
     if appended.created {
-        state.hub.publish(Event::Message(appended.message.clone()));
+        state.hub.publish(Event::Message {
+            message: appended.message.clone(),
+            change: appended.change,
+        });
     }
     Ok(appended)
 }

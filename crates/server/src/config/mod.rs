@@ -16,7 +16,13 @@ pub use hours::OperatingHours;
 
 /// How the server runs.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "palaver-server", version, about = "The Palaver chat server")]
+// A flag given twice takes its last value, so that a wrapper's defaults can be overridden.
+#[command(
+    name = "palaver-server",
+    version,
+    about = "The Palaver chat server",
+    args_override_self = true
+)]
 pub struct Config {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "PALAVER_LISTEN", default_value = "127.0.0.1:8080")]
@@ -67,4 +73,9 @@ pub struct Config {
     /// from the database instead.
     #[arg(long, env = "PALAVER_EVENT_BUFFER", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
     pub event_buffer: u16,
+
+    /// How many events a console may fall behind the inbox by before it catches up from the
+    /// database instead.
+    #[arg(long, env = "PALAVER_INBOX_EVENT_BUFFER", default_value_t = 1024, value_parser = clap::value_parser!(u16).range(1..))]
+    pub inbox_event_buffer: u16,
 }

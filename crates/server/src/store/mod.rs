@@ -76,6 +76,9 @@ pub trait SessionStore: Send + Sync {
         filter: &SessionFilter,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Vec<(SessionRecord, Contact)>>;
+    /// The greatest change number of any session (0 with none): where a reader that
+    /// starts following changes now begins.
+    async fn last_change(&self) -> anyhow::Result<i64>;
     /// Up to `limit` sessions whose change number is greater than `after`, in ascending change
     /// order, with their contacts: how a console that fell behind catches up.
     async fn changed_sessions(

@@ -145,11 +145,18 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
     pub database_url: String,
+    /// Flags beyond the defaults, kept for a restart.
+    flags: Vec<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// A server run with `flags` beside the test defaults.
+pub async fn spawn_app_with(flags: &[&str]) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("channels.toml"), CHANNELS).expect("write channels");
     let widget_dir = dir.path().join("widget");
@@ -160,7 +167,8 @@ pub async fn spawn_app() -> TestApp {
     std::fs::write(console_dir.join("index.html"), CONSOLE_INDEX).expect("write the console");
     let database_url = format!("sqlite://{}", dir.path().join("palaver.db").display());
     let clock = Arc::new(ManualClock::new(START.parse().expect("start time")));
-    let (port, store, stop) = run_server(dir.path(), &database_url, clock.clone()).await;
+    let flags: Vec<String> = flags.iter().map(|flag| (*flag).to_owned()).collect();
+    let (port, store, stop) = run_server(dir.path(), &database_url, clock.clone(), &flags).await;
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
@@ -168,6 +176,7 @@ pub async fn spawn_app() -> TestApp {
         clock,
         store,
         database_url,
+        flags,
         stop: Some(stop),
         _dir: dir,
     }
@@ -178,8 +187,9 @@ async fn run_server(
     dir: &std::path::Path,
     database_url: &str,
     clock: Arc<ManualClock>,
+    flags: &[String],
 ) -> (u16, Arc<dyn Store>, tokio::sync::oneshot::Sender<()>) {
-    let args = [
+    let defaults = [
         "palaver-server",
         "--listen",
         "127.0.0.1:0",
@@ -193,7 +203,13 @@ async fn run_server(
         &dir.join("console").display().to_string(),
         "--sweep-interval",
         "20ms",
+        "--queue-update-interval",
+        "20ms",
     ];
+    let args = defaults
+        .into_iter()
+        .map(str::to_owned)
+        .chain(flags.iter().cloned());
     let config = Config::try_parse_from(args).expect("valid test config");
     let app = Application::build_with_clock(config, clock)
         .await
@@ -225,8 +241,13 @@ impl TestApp {
     /// a new port.
     pub async fn restart(&mut self) {
         self.stop();
-        let (port, store, stop) =
-            run_server(self._dir.path(), &self.database_url, self.clock.clone()).await;
+        let (port, store, stop) = run_server(
+            self._dir.path(),
+            &self.database_url,
+            self.clock.clone(),
+            &self.flags,
+        )
+        .await;
         self.address = format!("http://127.0.0.1:{port}");
         self.port = port;
         self.store = store;

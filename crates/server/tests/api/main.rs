@@ -3,6 +3,7 @@
 
 mod agents;
 mod bad_input;
+mod fan_out;
 mod helpers;
 mod inbox;
 mod live_mode;

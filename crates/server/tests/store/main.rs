@@ -1717,6 +1717,7 @@ async fn a_live_chat_database_from_before_persistent_mode_keeps_its_chats() -> a
 async fn every_session_change_takes_a_greater_change_number_and_changed_sessions_follow_them(
     store: Arc<dyn Store>,
 ) -> anyhow::Result<()> {
+    assert_eq!(store.last_change().await?, 0, "nothing has changed yet");
     let grace = agent(&*store, "grace").await?;
     let ada = visitor(&*store, "Ada Lovelace", "020 7946 0958").await?;
     let member = member(&*store).await?;
@@ -1796,6 +1797,11 @@ async fn every_session_change_takes_a_greater_change_number_and_changed_sessions
         "the limit holds"
     );
     assert!(store.changed_sessions(again.change, 10).await?.is_empty());
+    assert_eq!(
+        store.last_change().await?,
+        again.change,
+        "the last change is the greatest"
+    );
     Ok(())
 }
 

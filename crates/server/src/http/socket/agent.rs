@@ -7,18 +7,19 @@ use axum::{
 };
 use futures_util::StreamExt;
 use palaver_protocol::{
-    AgentRef, Sender,
+    AgentRef, Message, Sender,
     frames::{AgentEvent, AgentFrame},
+    limits::PAGE_MAX,
 };
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{
-    assignment::status::publish_status,
+    assignment::status::{publish_status, statuses},
     chat::{
         access::signed_in_agent,
         assign::{offer, open_session},
-        view::agent_view,
+        view::{agent_view, agent_views},
     },
     http::{
         error::ApiError,
@@ -29,6 +30,7 @@ use crate::{
     },
     hub::{Event, Next, Subscription, Topic},
     state::AppState,
+    store::{PageRequest, SessionRecord},
     tokens::hash_token,
 };
 
@@ -80,6 +82,8 @@ async fn agent_socket(state: AppState, socket: WebSocket) {
         state: state.clone(),
         sink,
         token_hash: hash_token(&token),
+        sent_change: 0,
+        open: None,
     };
     let sending = tokio::spawn(stream_of.run(inbox, opened));
     let agent_id = agent.id;
@@ -157,6 +161,10 @@ struct Stream {
     sink: Sink,
     /// The sign-in the stream was opened with; signing out closes it.
     token_hash: String,
+    /// The greatest change number the stream has sent: where it catches up from.
+    sent_change: i64,
+    /// The conversation the console shows, and the last of its messages the stream sent.
+    open: Option<(Uuid, i64)>,
 }
 
 /// What wakes a console's stream.
@@ -167,15 +175,27 @@ enum Wake {
     Opened(Option<Option<Uuid>>),
 }
 
+/// How far before the last change it sent a stream catches up from: changes are announced
+/// just after they are written, so of two writes at once the later may be announced first.
+const CATCH_UP_OVERLAP: i64 = 64;
+
 impl Stream {
     async fn run(mut self, mut inbox: Subscription, mut opened: watch::Receiver<Option<Uuid>>) {
-        let mut open: Option<Subscription> = None;
+        // Subscribed before this read, so every change after it reaches the stream.
+        self.sent_change = match self.state.store.last_change().await {
+            Ok(change) => change,
+            Err(error) => {
+                tracing::error!(?error, "reading where a console's stream begins");
+                return;
+            }
+        };
+        let mut typing: Option<Subscription> = None;
         loop {
             let wake = tokio::select! {
                 next = inbox.next() => Wake::Inbox(next),
                 next = async {
-                    match &mut open {
-                        Some(open) => open.next().await,
+                    match &mut typing {
+                        Some(typing) => typing.next().await,
                         None => std::future::pending().await,
                     }
                 } => Wake::Open(next),
@@ -183,34 +203,32 @@ impl Stream {
                     Wake::Opened(changed.ok().map(|()| *opened.borrow_and_update()))
                 }
             };
-            let event = match wake {
-                Wake::Inbox(Next::Event(event)) | Wake::Open(Next::Event(event)) => event,
-                // Typing is news only as it happens: what was missed is gone, harmlessly.
-                Wake::Open(Next::Behind) => continue,
-                Wake::Inbox(Next::Behind) => {
-                    tracing::warn!("an agent socket fell behind; closing it");
-                    return;
+            let going = match wake {
+                Wake::Inbox(Next::Event(event)) | Wake::Open(Next::Event(event)) => {
+                    self.send(&event).await
                 }
-                Wake::Opened(None) => return,
+                // Typing is news only as it happens: what was missed is gone, harmlessly.
+                Wake::Open(Next::Behind) => true,
+                Wake::Inbox(Next::Behind) => self.catch_up().await,
+                Wake::Opened(None) => false,
                 Wake::Opened(Some(session_id)) => {
-                    open = session_id.map(|id| self.state.hub.subscribe(Topic::Open(id)));
-                    // The conversation as it stands, from the moment its typing is followed.
-                    if let Some(id) = session_id
-                        && !self.send_session(id).await
-                    {
-                        return;
+                    typing = session_id.map(|id| self.state.hub.subscribe(Topic::Open(id)));
+                    self.open = None;
+                    match session_id {
+                        Some(id) => self.send_opened(id).await,
+                        None => true,
                     }
-                    continue;
                 }
             };
-            if !self.send(&event).await {
+            if !going {
                 return;
             }
         }
     }
 
-    /// Sends a session as it stands; `false` when the stream ends.
-    async fn send_session(&mut self, session_id: Uuid) -> bool {
+    /// Sends the conversation the console opened as it stands, from which its messages
+    /// follow; `false` when the stream ends.
+    async fn send_opened(&mut self, session_id: Uuid) -> bool {
         let read = async {
             match self.state.store.session(session_id).await? {
                 Some(record) => agent_view(&self.state, &record).await.map(Some),
@@ -218,7 +236,10 @@ impl Stream {
             }
         };
         match read.await {
-            Ok(Some(session)) => send_json(&mut self.sink, &AgentEvent::Session { session }).await,
+            Ok(Some(session)) => {
+                self.open = Some((session_id, session.session.last_seq));
+                send_json(&mut self.sink, &AgentEvent::Session { session }).await
+            }
             // An unknown id opens nothing; the console learns of it from the API.
             Ok(None) => true,
             Err(error) => {
@@ -228,15 +249,134 @@ impl Stream {
         }
     }
 
+    /// After falling behind the inbox: every session changed since the last change sent, as
+    /// it stands, with its newest message (which marks it unread), the open conversation's
+    /// messages since the last one sent, and every agent's status. `false` when the stream
+    /// ends (signed out, gone, or the store failed).
+    async fn catch_up(&mut self) -> bool {
+        match self.read_missed().await {
+            Ok(going) => going,
+            Err(error) => {
+                tracing::error!(?error, "catching a console's stream up");
+                false
+            }
+        }
+    }
+
+    async fn read_missed(&mut self) -> anyhow::Result<bool> {
+        let state = self.state.clone();
+        if state
+            .store
+            .agent_by_token(&self.token_hash, state.clock.now())
+            .await?
+            .is_none()
+        {
+            return Ok(self.signed_out().await);
+        }
+        let mut after = self.sent_change.saturating_sub(CATCH_UP_OVERLAP);
+        loop {
+            let changed = state.store.changed_sessions(after, PAGE_MAX).await?;
+            let full = changed.len() == PAGE_MAX as usize;
+            let rows: Vec<SessionRecord> =
+                changed.iter().map(|(record, _)| record.clone()).collect();
+            let views = agent_views(&state, changed).await?;
+            for (record, session) in rows.iter().zip(views) {
+                after = record.change;
+                self.sent_change = self.sent_change.max(record.change);
+                if !send_json(&mut self.sink, &AgentEvent::Session { session }).await
+                    || !self.send_missed_messages(record.id).await?
+                {
+                    return Ok(false);
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        for agent in statuses(&state).await? {
+            if !send_json(&mut self.sink, &AgentEvent::Agent { agent }).await {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The messages of a changed session the console may lack: for the conversation it
+    /// shows, all since the last one sent; for any other, the newest.
+    async fn send_missed_messages(&mut self, session_id: Uuid) -> anyhow::Result<bool> {
+        let page = match self.open {
+            Some((id, last_seq)) if id == session_id => PageRequest::After {
+                after: last_seq,
+                limit: PAGE_MAX,
+            },
+            _ => PageRequest::Latest { limit: 1 },
+        };
+        let mut page = Some(page);
+        while let Some(request) = page.take() {
+            let read = self.state.store.messages(session_id, request).await?;
+            let more = read.has_more && matches!(request, PageRequest::After { .. });
+            for message in read.messages {
+                let seq = message.seq;
+                if !self.send_message(message).await {
+                    return Ok(false);
+                }
+                page = more.then_some(PageRequest::After {
+                    after: seq,
+                    limit: PAGE_MAX,
+                });
+            }
+        }
+        Ok(true)
+    }
+
+    /// Sends a message the inbox brought. The open conversation's go in order, each once:
+    /// one already sent is dropped, and one that overtook others brings them from the store.
+    async fn send_news(&mut self, message: &Message) -> bool {
+        match self.open {
+            Some((id, last_seq)) if id == message.session_id && message.seq <= last_seq => true,
+            Some((id, last_seq)) if id == message.session_id && message.seq > last_seq + 1 => {
+                match self.send_missed_messages(id).await {
+                    Ok(going) => going,
+                    Err(error) => {
+                        tracing::error!(?error, "catching an open conversation up");
+                        false
+                    }
+                }
+            }
+            _ => self.send_message(message.clone()).await,
+        }
+    }
+
+    /// Sends a message, noting it when it belongs to the open conversation.
+    async fn send_message(&mut self, message: Message) -> bool {
+        if let Some((id, last_seq)) = &mut self.open
+            && *id == message.session_id
+        {
+            *last_seq = (*last_seq).max(message.seq);
+        }
+        send_json(&mut self.sink, &AgentEvent::Message { message }).await
+    }
+
+    /// Tells the console its sign-in is over; always `false`: the stream ends.
+    async fn signed_out(&mut self) -> bool {
+        let error = ApiError::Unauthorized("You signed out.").body();
+        send_json(&mut self.sink, &AgentEvent::Error { error }).await;
+        false
+    }
+
     /// Sends an event as its frame; `false` when the stream ends.
     async fn send(&mut self, event: &Event) -> bool {
         let frame = match event {
-            Event::Message(message) => AgentEvent::Message {
-                message: message.clone(),
-            },
-            Event::Session(session) => AgentEvent::Session {
-                session: session.clone(),
-            },
+            Event::Message { message, change } => {
+                self.sent_change = self.sent_change.max(*change);
+                return self.send_news(message).await;
+            }
+            Event::Session { session, change } => {
+                self.sent_change = self.sent_change.max(*change);
+                AgentEvent::Session {
+                    session: session.clone(),
+                }
+            }
             Event::Typing {
                 session_id,
                 sender: Sender::Visitor,
@@ -249,9 +389,7 @@ impl Stream {
                 agent: agent.clone(),
             },
             Event::SignedOut { token_hash } if *token_hash == self.token_hash => {
-                let error = ApiError::Unauthorized("You signed out.").body();
-                send_json(&mut self.sink, &AgentEvent::Error { error }).await;
-                return false;
+                return self.signed_out().await;
             }
             Event::Typing { .. } | Event::Queue { .. } | Event::SignedOut { .. } => return true,
         };

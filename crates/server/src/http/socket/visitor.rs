@@ -224,7 +224,7 @@ async fn visitor_send(state: AppState, mut sink: Sink, record: SessionRecord, af
             }
         };
         let sent = match &*event {
-            Event::Message(message) => deliver(&state, &mut sink, message, &mut last_seq)
+            Event::Message { message, .. } => deliver(&state, &mut sink, message, &mut last_seq)
                 .await
                 .is_some(),
             Event::Typing { sender, typing, .. } => {
@@ -237,7 +237,9 @@ async fn visitor_send(state: AppState, mut sink: Sink, record: SessionRecord, af
             Event::Queue { queue, .. } => {
                 send_json(&mut sink, &VisitorEvent::Queue { queue: *queue }).await
             }
-            Event::Session(changed) => {
+            Event::Session {
+                session: changed, ..
+            } => {
                 // Messages written before the change (a closing note) go first.
                 let caught_up = catch_up(&state, &mut sink, session_id, &mut last_seq)
                     .await
@@ -338,7 +340,7 @@ async fn verified_send(
         }
         let changed = match next_of(&mut conversations, &mut followed).await {
             Next::Event(event) => match &*event {
-                Event::Message(message) if Some(message.session_id) == current => {
+                Event::Message { message, .. } if Some(message.session_id) == current => {
                     if deliver(&state, &mut sink, message, &mut last_seq)
                         .await
                         .is_none()
@@ -347,7 +349,7 @@ async fn verified_send(
                     }
                     None
                 }
-                Event::Session(changed) => Some(changed.session.clone()),
+                Event::Session { session, .. } => Some(session.session.clone()),
                 Event::Typing {
                     session_id,
                     sender,

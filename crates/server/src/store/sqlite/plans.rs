@@ -38,6 +38,7 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
     ("contact's sessions", sessions::CONTACT_SESSIONS, "sessions_by_contact"),
     ("inbox cursor", sessions::INBOX_CURSOR, "sqlite_autoindex_sessions_1"),
     ("changed sessions", sessions::CHANGED_SESSIONS, "sessions_by_change"),
+    ("last change", sessions::LAST_CHANGE, "sessions_by_change"),
     ("queue", sessions::QUEUE, "queued_sessions"),
     ("affinity", sessions::AFFINITY, "sessions_by_handler"),
     ("recent waits", sessions::RECENT_WAITS, "sessions_by_join"),

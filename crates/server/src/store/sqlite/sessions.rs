@@ -100,6 +100,8 @@ pub(super) const CHANGED_SESSIONS: &str = concat!(
     " WHERE s.changed_seq > ? ORDER BY s.changed_seq LIMIT ?"
 );
 
+pub(super) const LAST_CHANGE: &str = "SELECT COALESCE(MAX(changed_seq), 0) FROM sessions";
+
 // Sessions that join the queue in the same millisecond keep the order they were stored in
 // (`rowid`), so queue places never swap between reads.
 pub(super) const QUEUE: &str = concat!(
@@ -376,6 +378,13 @@ impl SessionStore for SqliteStore {
             .await
             .context("reading changed sessions")?;
         rows.iter().map(listed_from_row).collect()
+    }
+
+    async fn last_change(&self) -> anyhow::Result<i64> {
+        sqlx::query_scalar(LAST_CHANGE)
+            .fetch_one(&self.reader)
+            .await
+            .context("reading the last change number")
     }
 
     async fn contact_sessions(&self, contact_id: Uuid) -> anyhow::Result<Vec<SessionRecord>> {
