@@ -12,12 +12,14 @@
 //! - [`assignment`]: who takes which chat: presence, the queue, the routing pass, status.
 //! - [`store`]: the [`store::Store`] trait and its SQLite implementation.
 //! - building blocks, importing nothing above them: [`hub`] (live fan-out to sockets),
-//!   [`clock`] (the injectable clock every time rule reads), [`identity`] (identity tokens'
+//!   [`clock`] (the injectable clock every time rule reads), [`bearers`] (what tokens
+//!   met before open, remembered), [`identity`] (identity tokens'
 //!   keys and claims), [`tokens`] (bearer tokens and passwords), [`domain`] (parsed input:
 //!   names, numbers, emails, message text), [`config`] (flags and the channels file).
 //! - [`state`]: [`AppState`], which everything may hold.
 
 pub mod assignment;
+pub mod bearers;
 pub mod chat;
 pub mod clock;
 pub mod config;

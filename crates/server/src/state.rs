@@ -7,6 +7,7 @@ use tokio::sync::{Mutex, Notify, watch};
 
 use crate::{
     assignment::presence::Presence,
+    bearers::Bearers,
     clock::Clock,
     config::{Channels, Config},
     hub::Hub,
@@ -17,6 +18,8 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// What bearer tokens met before open, so that requests need not ask the store.
+    pub bearers: Arc<Bearers>,
     pub clock: Arc<dyn Clock>,
     pub channels: Arc<Channels>,
     pub hub: Hub,
@@ -47,6 +50,7 @@ impl AppState {
     ) -> Self {
         Self {
             store,
+            bearers: Arc::default(),
             clock,
             channels: Arc::new(channels),
             hub: Hub::new(

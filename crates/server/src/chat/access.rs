@@ -5,6 +5,7 @@
 use palaver_protocol::AgentRef;
 
 use crate::{
+    bearers::VisitorBearer,
     chat::{conversation::open_conversation, error::ChatError},
     state::AppState,
     store::{IdentityGrant, SessionRecord},
@@ -20,26 +21,66 @@ pub enum VisitorAccess {
     Verified(IdentityGrant),
 }
 
+/// What a visitor token opens, from memory when it was met before: unknown tokens and
+/// identity tokens past their expiry are refused; a live session is not checked for being
+/// over (whatever writes to it is refused by the store when it is).
+pub async fn visitor_bearer(state: &AppState, token: &str) -> Result<VisitorBearer, ChatError> {
+    let hash = hash_token(token);
+    let bearer = match state.bearers.visitor(&hash) {
+        Some(bearer) => bearer,
+        None => {
+            let bearer = stored_visitor_bearer(state, token, &hash).await?.ok_or(
+                ChatError::Unauthorized(
+                    "This chat session is not recognised; please start a new chat.",
+                ),
+            )?;
+            state.bearers.remember_visitor(&hash, bearer.clone());
+            bearer
+        }
+    };
+    if let VisitorBearer::Verified(grant) = &bearer
+        && grant.expires_at <= state.clock.now()
+    {
+        return Err(ChatError::IdentityExpired(
+            "Your sign-in has expired; the page needs to sign you in again.",
+        ));
+    }
+    Ok(bearer)
+}
+
+async fn stored_visitor_bearer(
+    state: &AppState,
+    token: &str,
+    hash: &str,
+) -> anyhow::Result<Option<VisitorBearer>> {
+    if token.starts_with(IDENTITY_TOKEN_PREFIX) {
+        let grant = state.store.identity_by_token(hash).await?;
+        return Ok(grant.map(VisitorBearer::Verified));
+    }
+    let session = state.store.session_by_token(hash).await?;
+    Ok(session.map(|record| VisitorBearer::Live {
+        session_id: record.id,
+        channel: record.channel,
+    }))
+}
+
 /// Looks up what a visitor token opens, refusing unknown tokens, live sessions that are over
 /// (with the reason) and identity tokens past their expiry.
 pub async fn visitor_access(state: &AppState, token: &str) -> Result<VisitorAccess, ChatError> {
-    let unknown =
-        ChatError::Unauthorized("This chat session is not recognised; please start a new chat.");
-    let hash = hash_token(token);
-    if token.starts_with(IDENTITY_TOKEN_PREFIX) {
-        let grant = state.store.identity_by_token(&hash).await?.ok_or(unknown)?;
-        if grant.expires_at <= state.clock.now() {
-            return Err(ChatError::IdentityExpired(
-                "Your sign-in has expired; the page needs to sign you in again.",
-            ));
+    match visitor_bearer(state, token).await? {
+        VisitorBearer::Verified(grant) => Ok(VisitorAccess::Verified(grant)),
+        VisitorBearer::Live { session_id, .. } => {
+            let session = state
+                .store
+                .session(session_id)
+                .await?
+                .ok_or(ChatError::NotFound("No such session."))?;
+            if let Some((_, reason)) = session.closure(state.clock.now()) {
+                return Err(ChatError::SessionEnded(reason));
+            }
+            Ok(VisitorAccess::Live(session))
         }
-        return Ok(VisitorAccess::Verified(grant));
     }
-    let session = state.store.session_by_token(&hash).await?.ok_or(unknown)?;
-    if let Some((_, reason)) = session.closure(state.clock.now()) {
-        return Err(ChatError::SessionEnded(reason));
-    }
-    Ok(VisitorAccess::Live(session))
 }
 
 /// The session a visitor token speaks of: a live visitor's own, or a verified visitor's open
@@ -53,12 +94,25 @@ pub async fn visitor_session(state: &AppState, token: &str) -> Result<SessionRec
     }
 }
 
-/// Looks up the agent a token signs in, while it has not expired.
+/// Looks up the agent a token signs in, while it has not expired; from memory when the
+/// token was met before and nobody signed it out since.
 pub async fn signed_in_agent(state: &AppState, token: &str) -> Result<AgentRef, ChatError> {
-    state
-        .store
-        .agent_by_token(&hash_token(token), state.clock.now())
-        .await?
+    let hash = hash_token(token);
+    let now = state.clock.now();
+    let bearer = match state.bearers.agent(&hash) {
+        Some(bearer) => Some(bearer),
+        None => {
+            let lookup = state.bearers.lookup();
+            let found = state.store.agent_by_token(&hash, now).await?;
+            if let Some(sign_in) = &found {
+                state.bearers.remember_agent(&hash, sign_in.clone(), lookup);
+            }
+            found
+        }
+    };
+    bearer
+        .filter(|bearer| bearer.expires_at > now)
+        .map(|bearer| bearer.agent)
         .ok_or(ChatError::Unauthorized(
             "Your sign-in is missing or has expired; please sign in again.",
         ))

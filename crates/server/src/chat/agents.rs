@@ -78,6 +78,7 @@ pub async fn sign_in(
 /// so routing offers the agent nothing more through it.
 pub async fn sign_out(state: &AppState, token_hash: String) -> Result<(), ChatError> {
     state.store.delete_agent_token(&token_hash).await?;
+    state.bearers.sign_out(&token_hash);
     state.hub.publish(Event::SignedOut { token_hash });
     Ok(())
 }

@@ -81,7 +81,14 @@ async fn deliver(
 ) -> Result<(Appended, bool), ChatError> {
     match destination {
         Destination::Conversation(record) => {
-            let appended = send(state, &record, Author::Visitor, message.clone()).await?;
+            let appended = send(
+                state,
+                record.id,
+                &record.channel,
+                Author::Visitor,
+                message.clone(),
+            )
+            .await?;
             Ok((appended, record.state == SessionState::Queued))
         }
         Destination::AlreadySent(original) => Ok((original, false)),
@@ -161,7 +168,15 @@ async fn retried_after_the_end(
     let Some(latest) = latest.filter(|record| record.state == SessionState::Ended) else {
         return Ok(None);
     };
-    match send(state, &latest, Author::Visitor, message.clone()).await {
+    match send(
+        state,
+        latest.id,
+        &latest.channel,
+        Author::Visitor,
+        message.clone(),
+    )
+    .await
+    {
         Ok(original) if !original.created => Ok(Some(original)),
         Ok(_) | Err(ChatError::SessionEnded(_)) => Ok(None),
         Err(error) => Err(error),

@@ -9,14 +9,16 @@ use crate::{
     domain::{ClientMsgId, MessageBody},
     hub::Event,
     state::AppState,
-    store::{Appended, Author, NewMessage, SessionRecord},
+    store::{Appended, Author, NewMessage},
 };
 
-/// Sends a message into an open session; a retry with the same client id returns the
-/// original (`created: false`) and publishes nothing.
+/// Sends a message into an open session of `channel`; a retry with the same client id
+/// returns the original (`created: false`) and publishes nothing. A session that is over,
+/// by an end or a deadline, refuses it with the reason.
 pub async fn send(
     state: &AppState,
-    record: &SessionRecord,
+    session_id: Uuid,
+    channel: &str,
     author: Author,
     message: SendMessage,
 ) -> Result<Appended, ChatError> {
@@ -24,12 +26,12 @@ pub async fn send(
     let now = state.clock.now();
     let inactive_at = state
         .channels
-        .get(&record.channel)
+        .get(channel)
         .and_then(|channel| channel.inactive_at(now));
     let appended = state
         .store
         .append_message(NewMessage {
-            session_id: record.id,
+            session_id,
             author,
             client_msg_id: Some(client_msg_id),
             body,
@@ -38,7 +40,7 @@ pub async fn send(
         })
         .await?;
     let Some(appended) = appended else {
-        return Err(ended(state, record.id).await);
+        return Err(ended(state, session_id).await);
     };
     if appended.created {
         state.hub.publish(Event::Message {

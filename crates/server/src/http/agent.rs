@@ -196,8 +196,14 @@ pub async fn reply(
         Some(current) if current.id == agent.agent.id => record,
         _ => join_session(&state, &record, &agent.agent).await?,
     };
-    let appended =
-        messages::send(&state, &record, Author::Agent(agent.agent.clone()), message).await?;
+    let appended = messages::send(
+        &state,
+        record.id,
+        &record.channel,
+        Author::Agent(agent.agent.clone()),
+        message,
+    )
+    .await?;
     let status = if appended.created {
         StatusCode::CREATED
     } else {

@@ -8,7 +8,10 @@ use axum::{
 use palaver_protocol::AgentRef;
 
 use crate::{
-    chat::access::{VisitorAccess, signed_in_agent, visitor_access, visitor_session},
+    bearers::VisitorBearer,
+    chat::access::{
+        VisitorAccess, signed_in_agent, visitor_access, visitor_bearer, visitor_session,
+    },
     http::error::ApiError,
     state::AppState,
     store::SessionRecord,
@@ -40,7 +43,7 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .map(str::trim)
 }
 
-fn visitor_bearer(parts: &Parts) -> Result<&str, ApiError> {
+fn visitor_bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     bearer(parts).ok_or(ApiError::Unauthorized(
         "Send the session token as `Authorization: Bearer <token>`.",
     ))
@@ -53,7 +56,9 @@ impl FromRequestParts<AppState> for Visitor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Self(visitor_session(state, visitor_bearer(parts)?).await?))
+        Ok(Self(
+            visitor_session(state, visitor_bearer_token(parts)?).await?,
+        ))
     }
 }
 
@@ -64,7 +69,23 @@ impl FromRequestParts<AppState> for VisitorCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Self(visitor_access(state, visitor_bearer(parts)?).await?))
+        Ok(Self(
+            visitor_access(state, visitor_bearer_token(parts)?).await?,
+        ))
+    }
+}
+
+/// What the caller's visitor token opens, without reading the session: for writes, which
+/// the store refuses when the session is over.
+pub struct VisitorToken(pub VisitorBearer);
+
+impl FromRequestParts<AppState> for VisitorToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self(
+            visitor_bearer(state, visitor_bearer_token(parts)?).await?,
+        ))
     }
 }
 

@@ -14,6 +14,7 @@ use palaver_protocol::{
 use serde::Deserialize;
 
 use crate::{
+    bearers::VisitorBearer,
     chat::{
         access::VisitorAccess, conversation::send_verified, error::ChatError, identity, lifecycle,
         live, messages, view::view,
@@ -21,7 +22,7 @@ use crate::{
     config::Channel,
     http::{
         error::ApiError,
-        extract::{ApiJson, ApiPath, ApiQuery, Visitor, VisitorCaller},
+        extract::{ApiJson, ApiPath, ApiQuery, Visitor, VisitorCaller, VisitorToken},
     },
     state::AppState,
     store::{Author, PageRequest},
@@ -186,14 +187,15 @@ pub async fn messages(
         (status = 422, body = ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
-    VisitorCaller(access): VisitorCaller,
+    VisitorToken(bearer): VisitorToken,
     ApiJson(message): ApiJson<SendMessage>,
 ) -> Result<(StatusCode, Json<Message>), ApiError> {
-    let appended = match access {
-        VisitorAccess::Live(record) => {
-            messages::send(&state, &record, Author::Visitor, message).await?
-        }
-        VisitorAccess::Verified(grant) => send_verified(&state, &grant, message).await?,
+    let appended = match bearer {
+        VisitorBearer::Live {
+            session_id,
+            channel,
+        } => messages::send(&state, session_id, &channel, Author::Visitor, message).await?,
+        VisitorBearer::Verified(grant) => send_verified(&state, &grant, message).await?,
     };
     let status = if appended.created {
         StatusCode::CREATED

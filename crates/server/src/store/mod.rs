@@ -10,15 +10,15 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use palaver_protocol::{AgentRef, Contact, EndReason, MessagePage};
+use palaver_protocol::{Contact, EndReason, MessagePage};
 use uuid::Uuid;
 
 pub mod records;
 pub mod sqlite;
 
 pub use records::{
-    AgentFilter, AgentRecord, Appended, Author, ContactDetails, IdentityGrant, NewMessage,
-    NewSession, PageRequest, SessionFilter, SessionRecord, VerifiedDetails,
+    AgentFilter, AgentRecord, AgentSignIn, Appended, Author, ContactDetails, IdentityGrant,
+    NewMessage, NewSession, PageRequest, SessionFilter, SessionRecord, VerifiedDetails,
 };
 
 /// Everything the server keeps: a store implements each entity's part.
@@ -178,11 +178,11 @@ pub trait AgentStore: Send + Sync {
         agent_id: Uuid,
         expires_at: DateTime<Utc>,
     ) -> anyhow::Result<()>;
-    /// The agent a token belongs to, while it has not expired.
+    /// The agent a token belongs to and until when, while it has not expired.
     async fn agent_by_token(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<AgentRef>>;
+    ) -> anyhow::Result<Option<AgentSignIn>>;
     async fn delete_agent_token(&self, token_hash: &str) -> anyhow::Result<()>;
 }

@@ -193,3 +193,10 @@ pub struct AgentRecord {
     /// How many sessions the agent holds at most at once.
     pub capacity: u32,
 }
+
+/// An agent's sign-in: who, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSignIn {
+    pub agent: AgentRef,
+    pub expires_at: DateTime<Utc>,
+}

@@ -1449,10 +1449,19 @@ async fn an_agent_token_is_valid_until_it_expires(store: Arc<dyn Store>) -> anyh
         .create_agent_token("token-alan", alan.id, minute(60))
         .await?;
 
-    let holder = |token, now| store.agent_by_token(token, now);
+    let holder = async |token, now| {
+        let sign_in = store.agent_by_token(token, now).await?;
+        anyhow::Ok(sign_in.map(|sign_in| sign_in.agent))
+    };
     assert_eq!(holder("token-grace", minute(0)).await?, Some(grace.clone()));
     assert_eq!(holder("token-grace", minute(59)).await?, Some(grace));
     assert_eq!(holder("token-alan", minute(59)).await?, Some(alan));
+    let sign_in = store.agent_by_token("token-alan", minute(0)).await?;
+    assert_eq!(
+        sign_in.map(|sign_in| sign_in.expires_at),
+        Some(minute(60)),
+        "with its expiry"
+    );
     assert_eq!(
         holder("token-grace", minute(60)).await?,
         None,
@@ -1473,7 +1482,10 @@ async fn a_deleted_agent_token_is_gone(store: Arc<dyn Store>) -> anyhow::Result<
     store.delete_agent_token("token-laptop").await?;
     assert_eq!(store.agent_by_token("token-laptop", minute(1)).await?, None);
     assert_eq!(
-        store.agent_by_token("token-phone", minute(1)).await?,
+        store
+            .agent_by_token("token-phone", minute(1))
+            .await?
+            .map(|sign_in| sign_in.agent),
         Some(grace),
         "other tokens of the same agent stay"
     );

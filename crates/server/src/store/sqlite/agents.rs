@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use crate::store::{
     AgentStore,
-    records::AgentRecord,
+    records::{AgentRecord, AgentSignIn},
     sqlite::{
         SqliteStore,
-        rows::{agent_from_row, millis, uuid},
+        rows::{agent_from_row, from_millis, millis, uuid},
     },
 };
 
@@ -123,10 +123,10 @@ impl AgentStore for SqliteStore {
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
-    ) -> anyhow::Result<Option<AgentRef>> {
+    ) -> anyhow::Result<Option<AgentSignIn>> {
         let row = sqlx::query(
-            "SELECT a.id, a.name FROM agent_tokens t JOIN agents a ON a.id = t.agent_id \
-             WHERE t.token_hash = ? AND t.expires_at > ?",
+            "SELECT a.id, a.name, t.expires_at FROM agent_tokens t \
+             JOIN agents a ON a.id = t.agent_id WHERE t.token_hash = ? AND t.expires_at > ?",
         )
         .bind(token_hash)
         .bind(millis(now))
@@ -134,9 +134,12 @@ impl AgentStore for SqliteStore {
         .await
         .context("reading an agent token")?;
         row.map(|row| {
-            Ok(AgentRef {
-                id: uuid(row.try_get("id")?)?,
-                name: row.try_get("name")?,
+            Ok(AgentSignIn {
+                agent: AgentRef {
+                    id: uuid(row.try_get("id")?)?,
+                    name: row.try_get("name")?,
+                },
+                expires_at: from_millis(row.try_get("expires_at")?)?,
             })
         })
         .transpose()
