@@ -6,7 +6,7 @@ use palaver_protocol::AgentRef;
 
 use crate::{
     bearers::VisitorBearer,
-    chat::{conversation::open_conversation, error::ChatError},
+    chat::{assign::open_session, conversation::open_conversation, error::ChatError},
     state::AppState,
     store::{IdentityGrant, SessionRecord},
     tokens::{IDENTITY_TOKEN_PREFIX, hash_token},
@@ -70,15 +70,7 @@ pub async fn visitor_access(state: &AppState, token: &str) -> Result<VisitorAcce
     match visitor_bearer(state, token).await? {
         VisitorBearer::Verified(grant) => Ok(VisitorAccess::Verified(grant)),
         VisitorBearer::Live { session_id, .. } => {
-            let session = state
-                .store
-                .session(session_id)
-                .await?
-                .ok_or(ChatError::NotFound("No such session."))?;
-            if let Some((_, reason)) = session.closure(state.clock.now()) {
-                return Err(ChatError::SessionEnded(reason));
-            }
-            Ok(VisitorAccess::Live(session))
+            Ok(VisitorAccess::Live(open_session(state, session_id).await?))
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use futures_util::{StreamExt, stream};
 use palaver_protocol::{
-    Message,
+    AgentSession, Message,
     frames::{AgentEvent, AgentFrame, VisitorEvent, VisitorFrame},
 };
 use reqwest::StatusCode;
@@ -47,6 +47,29 @@ fn assert_each_once_in_order(messages: &[Message], last: i64) {
     let seqs: Vec<i64> = messages.iter().map(|message| message.seq).collect();
     let expected: Vec<i64> = (1..=last).collect();
     assert_eq!(seqs, expected, "every message once, in order");
+}
+
+/// A console's stream, signed in and showing `session_id`, with that session as the stream
+/// first sent it.
+async fn console_showing(
+    app: &TestApp,
+    agent: &TestAgent,
+    session_id: uuid::Uuid,
+) -> (Socket, AgentSession) {
+    let mut console = app.agent_socket(agent).await;
+    assert!(matches!(
+        console.next_agent_event().await,
+        AgentEvent::Ready { .. }
+    ));
+    console
+        .send(&AgentFrame::Open {
+            session_id: Some(session_id),
+        })
+        .await;
+    match console.next_agent_event().await {
+        AgentEvent::Session { session } if session.session.id == session_id => (console, session),
+        other => panic!("the opened session first, not {other:?}"),
+    }
 }
 
 /// Shows that the console's stream is still open: it answers a frame.
@@ -97,20 +120,10 @@ async fn a_console_that_falls_behind_the_inbox_catches_up_with_the_open_conversa
         app.join(&ada, created.session.id).await.status(),
         StatusCode::OK
     );
-    let mut console = app.agent_socket(&ada).await;
-    assert!(matches!(
-        console.next_agent_event().await,
-        AgentEvent::Ready { .. }
-    ));
-    console
-        .send(&AgentFrame::Open {
-            session_id: Some(created.session.id),
-        })
-        .await;
-    let opened = console.next_agent_event().await;
-    assert!(
-        matches!(&opened, AgentEvent::Session { session } if session.session.last_seq == 1),
-        "the open conversation as it stands, its join note held: {opened:?}"
+    let (mut console, opened) = console_showing(&app, &ada, created.session.id).await;
+    assert_eq!(
+        opened.session.last_seq, 1,
+        "the open conversation as it stands, its join note held"
     );
 
     // The visitor writes in the open conversation while another visitor's session changes.
@@ -223,20 +236,7 @@ async fn a_flood_of_typing_reaches_the_console_as_a_few_changes_and_every_messag
         app.join(&ada, created.session.id).await.status(),
         StatusCode::OK
     );
-    let mut console = app.agent_socket(&ada).await;
-    assert!(matches!(
-        console.next_agent_event().await,
-        AgentEvent::Ready { .. }
-    ));
-    console
-        .send(&AgentFrame::Open {
-            session_id: Some(created.session.id),
-        })
-        .await;
-    assert!(matches!(
-        console.next_agent_event().await,
-        AgentEvent::Session { .. }
-    ));
+    let (mut console, _) = console_showing(&app, &ada, created.session.id).await;
     let mut visitor = app.visitor_socket(&created.token, 0).await;
     assert!(matches!(
         visitor.next_visitor_event().await,
