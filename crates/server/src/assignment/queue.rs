@@ -86,6 +86,29 @@ pub async fn tell_places(state: AppState) {
     }
 }
 
+/// Where one queued live session stands and how long its visitor may wait, read without
+/// loading the queue; `None` for a session not queued, or a persistent one.
+pub async fn place(
+    state: &AppState,
+    record: &SessionRecord,
+) -> anyhow::Result<Option<QueueStatus>> {
+    if record.mode != ChannelMode::Live || !is_queued(state, record) {
+        return Ok(None);
+    }
+    let Some(position) = state
+        .store
+        .queue_place(record.id, state.clock.now())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let per_visitor = wait_per_visitor(state, &record.channel).await?;
+    Ok(Some(QueueStatus {
+        position,
+        estimated_wait_seconds: per_visitor.saturating_mul(u64::from(position)),
+    }))
+}
+
 /// Whether a session has a place in the queue as of now.
 pub fn is_queued(state: &AppState, record: &SessionRecord) -> bool {
     record.state_at(state.clock.now()) == SessionState::Queued

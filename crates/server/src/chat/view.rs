@@ -4,18 +4,14 @@
 use palaver_protocol::{AgentSession, Contact, Session};
 
 use crate::{
-    assignment::queue::{Queue, is_queued},
+    assignment::queue::{Queue, is_queued, place},
     state::AppState,
     store::SessionRecord,
 };
 
 /// The session as a visitor or agent sees it now, with the queue position while queued.
 pub async fn view(state: &AppState, record: &SessionRecord) -> anyhow::Result<Session> {
-    let queue = if is_queued(state, record) {
-        Queue::load(state).await?.status(record)
-    } else {
-        None
-    };
+    let queue = place(state, record).await?;
     Ok(record.view(state.clock.now(), queue))
 }
 

@@ -91,6 +91,13 @@ pub trait SessionStore: Send + Sync {
     /// Sessions still waiting for an agent as of `now`, of every channel, in the order they
     /// joined the queue (a conversation brought back from waiting joins it afresh).
     async fn queued_sessions(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<SessionRecord>>;
+    /// A session's place in that queue as of `now`, counting from 1; `None` when it is not
+    /// in it.
+    async fn queue_place(
+        &self,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<u32>>;
     /// The agent who last held any of the contact's sessions on `channel`, for affinity.
     async fn affinity_agent(&self, contact_id: Uuid, channel: &str)
     -> anyhow::Result<Option<Uuid>>;

@@ -58,6 +58,7 @@ macro_rules! conformance_suite {
             due_sessions_are_exactly_the_open_ones_whose_deadline_passed,
             a_due_session_marked_ended_is_due_no_more,
             the_queue_is_oldest_first_and_holds_only_open_unheld_sessions_of_every_channel,
+            sessions_queued_in_the_same_millisecond_keep_their_places,
             recent_waits_are_join_minus_queueing_newest_join_first,
             listing_by_state_reads_each_session_as_of_now,
             listing_filters_by_channel_and_agent,
@@ -1022,6 +1023,32 @@ async fn the_queue_is_oldest_first_and_holds_only_open_unheld_sessions_of_every_
 
     let queue = store.queued_sessions(now).await?;
     assert_eq!(ids(&queue), [office.id, first.id, second.id]);
+    for (place, queued) in (1..).zip(&queue) {
+        assert_eq!(store.queue_place(queued.id, now).await?, Some(place));
+    }
+    for outside in [joined.id, ended.id, Uuid::new_v4()] {
+        assert_eq!(store.queue_place(outside, now).await?, None);
+    }
+    Ok(())
+}
+
+async fn sessions_queued_in_the_same_millisecond_keep_their_places(
+    store: Arc<dyn Store>,
+) -> anyhow::Result<()> {
+    let ada = visitor(&*store, "Ada Lovelace", "020 7946 0958").await?;
+    let mut created = Vec::new();
+    for _ in 0..3 {
+        created.push(
+            store
+                .create_session(live_session(&ada, "support", minute(1)))
+                .await?,
+        );
+    }
+    let queue = store.queued_sessions(minute(2)).await?;
+    assert_eq!(ids(&queue), ids(&created), "stored order among equals");
+    for (place, queued) in (1..).zip(&created) {
+        assert_eq!(store.queue_place(queued.id, minute(2)).await?, Some(place));
+    }
     Ok(())
 }
 

@@ -40,6 +40,7 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
     ("changed sessions", sessions::CHANGED_SESSIONS, "sessions_by_change"),
     ("last change", sessions::LAST_CHANGE, "sessions_by_change"),
     ("queue", sessions::QUEUE, "queued_sessions"),
+    ("queue place", sessions::QUEUE_PLACE, "queued_sessions"),
     ("affinity", sessions::AFFINITY, "sessions_by_handler"),
     ("recent waits", sessions::RECENT_WAITS, "sessions_by_join"),
     ("sweep", sessions::DUE, "open_sessions_by_deadline"),

@@ -113,6 +113,13 @@ pub(super) const QUEUE: &str = concat!(
        AND COALESCE(s.inactive_at > ?1, 1) ORDER BY s.queued_at, s.rowid"
 );
 
+// A session's place: the queued sessions ahead of it, and itself, as `QUEUE` orders them.
+pub(super) const QUEUE_PLACE: &str = "SELECT COUNT(*) FROM sessions me, sessions q \
+     WHERE me.id = ?1 AND me.state = 'queued' AND COALESCE(me.ends_at > ?2, 1) \
+       AND COALESCE(me.inactive_at > ?2, 1) \
+       AND q.state = 'queued' AND (q.queued_at, q.rowid) <= (me.queued_at, me.rowid) \
+       AND COALESCE(q.ends_at > ?2, 1) AND COALESCE(q.inactive_at > ?2, 1)";
+
 pub(super) const AFFINITY: &str = "SELECT handled_by FROM sessions \
      WHERE contact_id = ? AND channel = ? AND handled_by IS NOT NULL \
      ORDER BY started_at DESC, rowid DESC LIMIT 1";
@@ -398,6 +405,20 @@ impl SessionStore for SqliteStore {
 
     async fn queued_sessions(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<SessionRecord>> {
         self.sessions_as_of(QUEUE, now).await
+    }
+
+    async fn queue_place(
+        &self,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<u32>> {
+        let place: i64 = sqlx::query_scalar(QUEUE_PLACE)
+            .bind(session_id.to_string())
+            .bind(millis(now))
+            .fetch_one(&self.reader)
+            .await
+            .context("reading a session's place in the queue")?;
+        Ok(u32::try_from(place).ok().filter(|place| *place > 0))
     }
 
     async fn affinity_agent(
