@@ -18,19 +18,48 @@ use crate::store::{
 
 /// Takes the session's next sequence number and change number, and moves its inactivity
 /// deadline. Nothing is taken from a session marked ended or whose window or inactivity
-/// deadline is at or before the message's time, unless the message is the system's.
-pub(super) const NEXT_SEQ: &str = concat!(
-    "UPDATE sessions SET last_seq = last_seq + 1, inactive_at = COALESCE(?1, inactive_at), \
-       changed_seq = ",
-    next_change!(),
-    " WHERE id = ?2 AND (?3 OR (state != 'ended' AND COALESCE(ends_at > ?4, 1) \
-       AND COALESCE(inactive_at > ?4, 1))) \
-     RETURNING last_seq, changed_seq"
-);
+/// deadline is at or before the message's time, unless the message is the system's, nor
+/// for a retry of a message the session holds already.
+macro_rules! next_seq {
+    () => {
+        concat!(
+            "UPDATE sessions SET last_seq = last_seq + 1, inactive_at = COALESCE(?1, inactive_at), \
+               changed_seq = ",
+            next_change!(),
+            " WHERE id = ?2 AND (?3 OR (state != 'ended' AND COALESCE(ends_at > ?4, 1) \
+               AND COALESCE(inactive_at > ?4, 1))) \
+               AND NOT EXISTS (SELECT 1 FROM messages \
+                 WHERE session_id = ?2 AND author = ?5 AND client_msg_id = ?6) \
+             RETURNING last_seq, changed_seq"
+        )
+    };
+}
 
-pub(super) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, session_id, seq, author, \
-       agent_id, client_msg_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-     ON CONFLICT (session_id, author, client_msg_id) DO NOTHING";
+/// Stores the message with the number just taken, when one was (`changes()` counts the rows
+/// the statement before changed).
+macro_rules! insert_message {
+    () => {
+        "INSERT INTO messages (id, session_id, seq, author, agent_id, client_msg_id, body, \
+           created_at) SELECT ?7, id, last_seq, ?5, ?8, ?6, ?9, ?4 FROM sessions \
+         WHERE id = ?2 AND changes() = 1"
+    };
+}
+
+/// The append's two statements, each on its own, for their query plans.
+#[cfg(test)]
+pub(super) const NEXT_SEQ: &str = next_seq!();
+#[cfg(test)]
+pub(super) const INSERT_MESSAGE: &str = insert_message!();
+
+/// An append in one round trip to the database: one transaction that takes the number and
+/// stores the message, or changes nothing.
+const APPEND: &str = concat!(
+    "BEGIN IMMEDIATE; ",
+    next_seq!(),
+    "; ",
+    insert_message!(),
+    "; COMMIT"
+);
 
 /// The original of a retried message, with its session's current change number.
 pub(super) const ORIGINAL: &str = concat!(
@@ -62,66 +91,59 @@ impl MessageStore for SqliteStore {
         let author = author_key(&new.author);
         let client_msg_id = new.client_msg_id.as_ref().map(|id| id.as_str());
         let id = Uuid::new_v4();
-        let mut tx = self
-            .writer
-            .begin()
-            .await
-            .context("starting a transaction")?;
-        let taken = sqlx::query(NEXT_SEQ)
+        let mut writer = self.writer.acquire().await.context("taking the writer")?;
+        let appended = sqlx::query(APPEND)
             .bind(new.inactive_at.map(millis))
             .bind(new.session_id.to_string())
             .bind(new.author == Author::System)
             .bind(millis(new.at))
-            .fetch_optional(&mut *tx)
-            .await
-            .context("taking the next sequence number")?;
+            .bind(&author)
+            .bind(client_msg_id)
+            .bind(id.to_string())
+            .bind(match &new.author {
+                Author::Agent(agent) => Some(agent.id.to_string()),
+                Author::Visitor | Author::System => None,
+            })
+            .bind(new.body.as_str())
+            // Every statement runs: the transaction ends however many rows there are.
+            .fetch_all(&mut *writer)
+            .await;
+        let taken = match appended {
+            Ok(rows) => rows.into_iter().next(),
+            Err(error) => {
+                // Whatever failed, the writer leaves no transaction open behind it.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *writer).await;
+                return Err(error).context("appending a message");
+            }
+        };
+        drop(writer);
         if let Some(taken) = taken {
             let (seq, change): (i64, i64) = (taken.try_get(0)?, taken.try_get(1)?);
-            let inserted = sqlx::query(INSERT_MESSAGE)
-                .bind(id.to_string())
-                .bind(new.session_id.to_string())
-                .bind(seq)
-                .bind(&author)
-                .bind(match &new.author {
-                    Author::Agent(agent) => Some(agent.id.to_string()),
-                    Author::Visitor | Author::System => None,
-                })
-                .bind(client_msg_id)
-                .bind(new.body.as_str())
-                .bind(millis(new.at))
-                .execute(&mut *tx)
-                .await
-                .context("inserting a message")?
-                .rows_affected();
-            if inserted == 1 {
-                tx.commit().await.context("committing a message")?;
-                let message = Message {
-                    id,
-                    session_id: new.session_id,
-                    seq,
-                    client_msg_id: client_msg_id.map(str::to_owned),
-                    sender: match new.author {
-                        Author::Visitor => Sender::Visitor,
-                        Author::System => Sender::System,
-                        Author::Agent(agent) => Sender::Agent {
-                            id: agent.id,
-                            name: agent.name,
-                        },
+            let message = Message {
+                id,
+                session_id: new.session_id,
+                seq,
+                client_msg_id: client_msg_id.map(str::to_owned),
+                sender: match new.author {
+                    Author::Visitor => Sender::Visitor,
+                    Author::System => Sender::System,
+                    Author::Agent(agent) => Sender::Agent {
+                        id: agent.id,
+                        name: agent.name,
                     },
-                    body: new.body.as_str().to_owned(),
-                    // As stored: to the millisecond.
-                    created_at: from_millis(millis(new.at))?,
-                };
-                return Ok(Some(Appended {
-                    message,
-                    created: true,
-                    change,
-                }));
-            }
+                },
+                body: new.body.as_str().to_owned(),
+                // As stored: to the millisecond.
+                created_at: from_millis(millis(new.at))?,
+            };
+            return Ok(Some(Appended {
+                message,
+                created: true,
+                change,
+            }));
         }
-        // A retry, or a session that is over: leave the sequence as it was, and answer a
-        // retry with its original even when the session has ended since.
-        tx.rollback().await.context("rolling back")?;
+        // A retry, or a session that is over: the sequence is as it was; a retry is answered
+        // with its original even when the session has ended since.
         let Some(client_msg_id) = client_msg_id else {
             return Ok(None);
         };

@@ -52,6 +52,8 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
     ("agent loads", agents::AGENT_LOADS, "active_sessions_by_agent"),
     ("next seq", messages::NEXT_SEQ, "sqlite_autoindex_sessions_1"),
     ("next change", messages::NEXT_SEQ, "sessions_by_change"),
+    ("retry check", messages::NEXT_SEQ, "sqlite_autoindex_messages_3"),
+    ("message insert", messages::INSERT_MESSAGE, "sqlite_autoindex_sessions_1"),
     ("retried message", messages::ORIGINAL, "sqlite_autoindex_messages_3"),
 ];
 
