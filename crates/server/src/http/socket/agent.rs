@@ -163,8 +163,24 @@ struct Stream {
     token_hash: String,
     /// The greatest change number the stream has sent: where it catches up from.
     sent_change: i64,
-    /// The conversation the console shows, and the last of its messages the stream sent.
-    open: Option<(Uuid, i64)>,
+    /// The conversation the console shows.
+    open: Option<Opened>,
+}
+
+/// The conversation a console shows, and how far the stream has brought it.
+struct Opened {
+    id: Uuid,
+    /// Its last message when it was opened: the console loads what came before itself.
+    last_at_open: i64,
+    /// The last of its messages the stream sent since.
+    sent: Option<i64>,
+}
+
+impl Opened {
+    /// The last message the console is known to have been given or to load itself.
+    fn after(&self) -> i64 {
+        self.sent.unwrap_or(self.last_at_open)
+    }
 }
 
 /// What wakes a console's stream.
@@ -237,7 +253,11 @@ impl Stream {
         };
         match read.await {
             Ok(Some(session)) => {
-                self.open = Some((session_id, session.session.last_seq));
+                self.open = Some(Opened {
+                    id: session_id,
+                    last_at_open: session.session.last_seq,
+                    sent: None,
+                });
                 send_json(&mut self.sink, &AgentEvent::Session { session }).await
             }
             // An unknown id opens nothing; the console learns of it from the API.
@@ -304,9 +324,9 @@ impl Stream {
     /// The messages of a changed session the console may lack: for the conversation it
     /// shows, all since the last one sent; for any other, the newest.
     async fn send_missed_messages(&mut self, session_id: Uuid) -> anyhow::Result<bool> {
-        let page = match self.open {
-            Some((id, last_seq)) if id == session_id => PageRequest::After {
-                after: last_seq,
+        let page = match &self.open {
+            Some(open) if open.id == session_id => PageRequest::After {
+                after: open.after(),
                 limit: PAGE_MAX,
             },
             _ => PageRequest::Latest { limit: 1 },
@@ -330,29 +350,37 @@ impl Stream {
     }
 
     /// Sends a message the inbox brought. The open conversation's go in order, each once:
-    /// one already sent is dropped, and one that overtook others brings them from the store.
+    /// one the stream sent already is dropped, and one that overtook others brings them
+    /// from the store.
     async fn send_news(&mut self, message: &Message) -> bool {
-        match self.open {
-            Some((id, last_seq)) if id == message.session_id && message.seq <= last_seq => true,
-            Some((id, last_seq)) if id == message.session_id && message.seq > last_seq + 1 => {
-                match self.send_missed_messages(id).await {
-                    Ok(going) => going,
-                    Err(error) => {
-                        tracing::error!(?error, "catching an open conversation up");
-                        false
-                    }
-                }
+        let Some(open) = self
+            .open
+            .as_ref()
+            .filter(|open| open.id == message.session_id)
+        else {
+            return self.send_message(message.clone()).await;
+        };
+        if open.sent.is_some_and(|sent| message.seq <= sent) {
+            return true;
+        }
+        if message.seq <= open.after() + 1 {
+            return self.send_message(message.clone()).await;
+        }
+        match self.send_missed_messages(message.session_id).await {
+            Ok(going) => going,
+            Err(error) => {
+                tracing::error!(?error, "catching an open conversation up");
+                false
             }
-            _ => self.send_message(message.clone()).await,
         }
     }
 
     /// Sends a message, noting it when it belongs to the open conversation.
     async fn send_message(&mut self, message: Message) -> bool {
-        if let Some((id, last_seq)) = &mut self.open
-            && *id == message.session_id
+        if let Some(open) = &mut self.open
+            && open.id == message.session_id
         {
-            *last_seq = (*last_seq).max(message.seq);
+            open.sent = Some(open.sent.map_or(message.seq, |sent| sent.max(message.seq)));
         }
         send_json(&mut self.sink, &AgentEvent::Message { message }).await
     }
