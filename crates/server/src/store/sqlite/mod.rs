@@ -80,8 +80,11 @@ impl SqliteStore {
             .foreign_keys(true)
             // Another process writing, or a checkpoint, can still hold the lock for a moment.
             .busy_timeout(Duration::from_secs(5));
+        // A connection to a local file does not go stale, so the pools hand connections out
+        // without first asking each whether it is alive (a round trip to its thread).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .with_context(|| format!("opening database {url}"))?;
@@ -91,6 +94,7 @@ impl SqliteStore {
             .context("running database migrations")?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             // A write through the read pool would bypass the writers' queue: refuse it.
             .connect_with(options.read_only(true))
             .await
