@@ -438,6 +438,14 @@ mod tests {
             json!({"error": "validation", "message": "Some fields need fixing.",
                    "fields": {"regarding": "Regarding is at most 200 characters."}}),
         );
+        assert_eq!(
+            console
+                .find("regarding-input")
+                .and_then(|input| input.get_attribute("maxlength")),
+            Some("200".to_owned()),
+            "typing stops where the server's limit is"
+        );
+        // A script can still set a longer value: the server's refusal is shown.
         console.type_into("regarding-input", &"x".repeat(201)).await;
         console
             .find("regarding-save")

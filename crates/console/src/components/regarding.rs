@@ -2,6 +2,7 @@
 //! plain text once it is read-only. An empty Regarding clears it.
 
 use leptos::prelude::*;
+use palaver_protocol::limits::REGARDING_MAX_CHARS;
 
 use crate::console::{Console, SessionView};
 
@@ -41,6 +42,7 @@ pub fn Regarding(
                         <input
                             type="text"
                             placeholder="An order, a ticket…"
+                            maxlength=REGARDING_MAX_CHARS
                             data-testid="regarding-input"
                             prop:value=move || text.get()
                             on:input=move |event| text.set(event_target_value(&event))
