@@ -3,7 +3,7 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use tokio::sync::{Mutex, Notify, watch};
+use tokio::sync::{Mutex, Notify, Semaphore, watch};
 
 use crate::{
     assignment::presence::Presence,
@@ -36,6 +36,9 @@ pub struct AppState {
     /// one task, at most once per [`AppState::queue_update_interval`].
     pub queue_changed: Arc<Notify>,
     pub queue_update_interval: Duration,
+    /// Turns at checking a password: half the processors (at least one), so that sign-ins
+    /// never take the whole machine.
+    pub password_checks: Arc<Semaphore>,
     /// Turns `true` when the server begins to stop.
     stopping: Arc<watch::Sender<bool>>,
 }
@@ -65,6 +68,9 @@ impl AppState {
             routing_pass: Arc::default(),
             queue_changed: Arc::default(),
             queue_update_interval: config.queue_update_interval,
+            password_checks: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1)),
+            )),
             stopping: Arc::new(watch::Sender::new(false)),
         }
     }

@@ -2,6 +2,8 @@
 //! passwords (argon2id). Who a token speaks for is the chat layer's business
 //! (`chat::access`); reading it from a request is the HTTP layer's (`http::extract`).
 
+use std::sync::LazyLock;
+
 use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
     password_hash::{SaltString, rand_core::OsRng},
@@ -38,6 +40,19 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|error| anyhow::anyhow!("hashing a password: {error}"))
+}
+
+/// A hash no password matches in practice, checked in place of an unknown agent's, so that
+/// an unknown name costs what a known one does and sign-in does not tell which names exist.
+pub fn unknown_agent_hash() -> &'static str {
+    static HASH: LazyLock<String> = LazyLock::new(|| {
+        hash_password(&new_token("unknown")).unwrap_or_else(|_| {
+            // Hashing only fails on parameters, which are the defaults: unreachable, but an
+            // unparsable hash still verifies nothing.
+            String::new()
+        })
+    });
+    &HASH
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {

@@ -11,7 +11,10 @@ use crate::{
     hub::Event,
     state::AppState,
     store::Store,
-    tokens::{AGENT_TOKEN_PREFIX, hash_password, hash_token, new_token, verify_password},
+    tokens::{
+        AGENT_TOKEN_PREFIX, hash_password, hash_token, new_token, unknown_agent_hash,
+        verify_password,
+    },
 };
 
 /// How many sessions an agent holds at once unless told otherwise.
@@ -51,11 +54,14 @@ pub async fn sign_in(
     password: &str,
 ) -> Result<AgentToken, ChatError> {
     let agent = state.store.agent_by_name(name.trim()).await?;
-    let agent = agent
-        .filter(|agent| verify_password(password, &agent.password_hash))
-        .ok_or(ChatError::Unauthorized(
-            "The name or password is not right.",
-        ))?;
+    let hash = agent.as_ref().map_or_else(
+        || unknown_agent_hash().to_owned(),
+        |agent| agent.password_hash.clone(),
+    );
+    let matches = check_password(state, password.to_owned(), hash).await?;
+    let agent = agent.filter(|_| matches).ok_or(ChatError::Unauthorized(
+        "The name or password is not right.",
+    ))?;
     let token = new_token(AGENT_TOKEN_PREFIX);
     let ttl = chrono::Duration::from_std(state.agent_token_ttl)
         .map_err(|error| anyhow::anyhow!("agent token lifetime: {error}"))?;
@@ -72,6 +78,19 @@ pub async fn sign_in(
         },
         expires_at,
     })
+}
+
+/// Checks a password against its hash on a blocking thread, a few at a time: each check is
+/// deliberately slow, and must neither stall the server's other work nor pile up.
+async fn check_password(state: &AppState, password: String, hash: String) -> anyhow::Result<bool> {
+    let _turn = state
+        .password_checks
+        .acquire()
+        .await
+        .context("waiting to check a password")?;
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .context("checking a password")
 }
 
 /// Signs out: the token stops working at once, and the console stream opened with it closes,

@@ -392,3 +392,23 @@ async fn the_console_page_is_served_at_any_of_its_paths_and_runs_only_its_own_sc
         );
     }
 }
+
+#[tokio::test]
+async fn an_unknown_name_and_a_wrong_password_are_answered_alike() {
+    let app = spawn_app().await;
+    app.agent("ada").await;
+    let login = async |name: &str| {
+        let answer = app
+            .post(
+                "/api/v1/agent/login",
+                None,
+                &json!({"name": name, "password": "not the password"}),
+            )
+            .await;
+        (answer.status(), answer.text().await.expect("a body"))
+    };
+    let (known, known_body) = login("ada").await;
+    let (unknown, unknown_body) = login("nobody").await;
+    assert_eq!(known, StatusCode::UNAUTHORIZED);
+    assert_eq!((known, known_body), (unknown, unknown_body));
+}
