@@ -44,10 +44,7 @@ impl Queue {
             .position(|queued| queued.id == record.id)?;
         let position = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let per_visitor = self.per_visitor.get(&record.channel).copied().unwrap_or(0);
-        Some(QueueStatus {
-            position,
-            estimated_wait_seconds: per_visitor.saturating_mul(u64::from(position)),
-        })
+        Some(at_place(position, per_visitor))
     }
 
     /// Tells each queued live visitor their place and wait when it differs from what they
@@ -103,10 +100,16 @@ pub async fn place(
         return Ok(None);
     };
     let per_visitor = wait_per_visitor(state, &record.channel).await?;
-    Ok(Some(QueueStatus {
+    Ok(Some(at_place(position, per_visitor)))
+}
+
+/// A visitor's place and wait: each visitor ahead, and their own turn, takes the channel's
+/// wait per visitor.
+fn at_place(position: u32, per_visitor: u64) -> QueueStatus {
+    QueueStatus {
         position,
         estimated_wait_seconds: per_visitor.saturating_mul(u64::from(position)),
-    }))
+    }
 }
 
 /// Whether a session has a place in the queue as of now.

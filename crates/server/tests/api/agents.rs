@@ -318,13 +318,7 @@ async fn agents_are_created_from_the_command_line_with_a_hashed_password() {
         .expect("created");
     assert!(stored.password_hash.starts_with("$argon2id$"));
     assert!(!stored.password_hash.contains("s3cret"));
-    let login = app
-        .post(
-            "/api/v1/agent/login",
-            None,
-            &json!({"name": "carol", "password": "s3cret pass"}),
-        )
-        .await;
+    let login = app.login("carol", "s3cret pass").await;
     assert_eq!(login.status(), StatusCode::OK);
 
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_palaver-server"))
@@ -398,13 +392,7 @@ async fn an_unknown_name_and_a_wrong_password_are_answered_alike() {
     let app = spawn_app().await;
     app.agent("ada").await;
     let login = async |name: &str| {
-        let answer = app
-            .post(
-                "/api/v1/agent/login",
-                None,
-                &json!({"name": name, "password": "not the password"}),
-            )
-            .await;
+        let answer = app.login(name, "not the password").await;
         (answer.status(), answer.text().await.expect("a body"))
     };
     let (known, known_body) = login("ada").await;

@@ -148,13 +148,7 @@ async fn missing_forged_and_expired_tokens_are_refused() {
     .await;
     assert!(app.visitor_bodies(&created.token).await.is_empty());
 
-    let wrong_password = app
-        .post(
-            "/api/v1/agent/login",
-            None,
-            &json!({"name": "ada", "password": "guess"}),
-        )
-        .await;
+    let wrong_password = app.login("ada", "guess").await;
     expect_error(wrong_password, StatusCode::UNAUTHORIZED).await;
 
     app.advance(Duration::hours(12));

@@ -366,6 +366,16 @@ impl TestApp {
         self.agent_with_capacity(name, DEFAULT_CAPACITY).await
     }
 
+    /// `POST /api/v1/agent/login`.
+    pub async fn login(&self, name: &str, password: &str) -> Response {
+        self.post(
+            "/api/v1/agent/login",
+            None,
+            &json!({"name": name, "password": password}),
+        )
+        .await
+    }
+
     /// Creates an agent who holds at most `capacity` sessions and signs them in.
     pub async fn agent_with_capacity(&self, name: &str, capacity: u32) -> TestAgent {
         use palaver_server::clock::Clock;
@@ -373,13 +383,7 @@ impl TestApp {
         add_agent(self.store.as_ref(), clock, name, "correct horse", capacity)
             .await
             .expect("agent created");
-        let response = self
-            .post(
-                "/api/v1/agent/login",
-                None,
-                &json!({"name": name, "password": "correct horse"}),
-            )
-            .await;
+        let response = self.login(name, "correct horse").await;
         let token: AgentToken = expect_json(response, StatusCode::OK).await;
         TestAgent {
             token: token.token,
